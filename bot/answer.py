@@ -1,0 +1,832 @@
+"""Answer stage: the grounded engine, which needs no generative model.
+
+A LangChain chain of four steps turns a question into a cited answer:
+
+1. **understand** - classify the question and find its names, content words,
+   period and target currency (:mod:`bot.understand`), using the vocabulary
+   of the indexed documents;
+2. **resolve** - fill what a follow-up leaves out from the previous turn;
+3. **route** - quantities and derived figures go to the structured tools
+   (:mod:`bot.tools`: ``find_quantity``, ``convert_currency``, ``calculate``);
+   names and explanations go to the hybrid retriever and the best supporting
+   sentences are quoted;
+4. **check** - every number in the answer text must be backed by a cited span
+   or a tool result (:func:`bot.guard.numbers_supported`); anything else is
+   flagged.
+
+Every number in an answer is either copied from a source span or computed by a
+tool from source spans. When the documents do not answer - a name they never
+mention, a quantity they do not give for that name, a word they never use - the
+engine refuses and shows, separately, what the documents do say nearby.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.guard import numbers_supported
+from bot.models import Answer, Citation, Fact, ToolCall
+from bot.retrieve import stem
+from bot.split import sentence_spans
+from bot.tools import calculate_expression, convert_currency, find_quantity
+from bot.understand import Intent, Vocabulary, analyse, resolve_followup
+
+if TYPE_CHECKING:
+    from bot.service import Bot, History
+
+WORD_MATCH = 0.55  # cosine between word vectors above which two words count as synonyms
+SENTENCE_MIN = 0.25  # a supporting sentence must be at least this close to the question
+
+
+# --------------------------------------------------------------------------- working state
+
+
+@dataclass
+class Turn:
+    """The working state of one question as it moves through the chain."""
+
+    bot: Bot
+    question: str
+    history: list[tuple[str, str | None]]  # (user question, assistant answer or None)
+    top_k: int
+    intent: Intent | None = None
+    citations: list[Citation] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    previous_facts: list[Fact] = field(default_factory=list)
+    answer: Answer | None = None
+
+    def cite(self, source: str, start: int, end: int, quote: str, chunk_id: str | None = None) -> int:
+        """Add (or reuse) a citation and return its marker number."""
+        for c in self.citations:
+            if (c.source, c.start, c.end) == (source, start, end):
+                return c.n
+        n = len(self.citations) + 1
+        self.citations.append(Citation(n=n, source=source, start=start, end=end, quote=quote, chunk_id=chunk_id))
+        return n
+
+    def cite_fact(self, fact: Fact | Mapping[str, Any]) -> int:
+        """Cite the sentence a fact stands in."""
+        f = fact if isinstance(fact, Fact) else Fact.model_validate(fact)
+        if f.id not in {x.id for x in self.facts}:
+            self.facts.append(f)
+        return self.cite(f.source, f.sentence_start, f.sentence_end, f.sentence)
+
+    def tool(self, name: str, args: dict[str, Any], fn: Any) -> dict[str, Any]:
+        """Run a tool function over the index's facts and record the call."""
+        result = fn(self.bot.facts(), **args)
+        self.tool_calls.append(ToolCall(name=name, args=args, result=result))
+        return result
+
+    def finish(self, text: str, refused: bool = False, kind: str | None = None) -> Turn:
+        """Set the answer."""
+        intent = self.intent
+        self.answer = Answer(
+            question=self.question,
+            resolved_question=intent.text if intent else self.question,
+            text=text,
+            citations=self.citations,
+            facts=self.facts,
+            tool_calls=self.tool_calls,
+            refused=refused,
+            kind=kind or (intent.kind if intent else "explanation"),
+            engine="grounded",
+        )
+        return self
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+def grounded_answer(bot: Bot, question: str, history: History, top_k: int) -> Answer:
+    """Answer from the documents alone.
+
+    Args:
+        bot: The bot (index, retriever, facts).
+        question: A validated question.
+        history: Earlier turns (strings are user questions; mappings are chat messages).
+        top_k: Chunks to retrieve for non-numeric questions.
+
+    Returns:
+        The answer, with citations, facts and tool calls.
+    """
+    turn = Turn(bot=bot, question=question, history=_pairs(history), top_k=top_k)
+    return _chain().invoke(turn).answer
+
+
+@lru_cache(maxsize=1)
+def _chain() -> Runnable[Turn, Turn]:
+    return (
+        RunnableLambda(_understand, name="understand")
+        | RunnableLambda(_resolve, name="resolve")
+        | RunnableLambda(_route, name="route")
+        | RunnableLambda(_check, name="check")
+    )
+
+
+def _pairs(history: History) -> list[tuple[str, str | None]]:
+    """Normalise history to (user question, assistant answer) pairs."""
+    pairs: list[tuple[str, str | None]] = []
+    for item in history or ():
+        if isinstance(item, str):
+            pairs.append((item, None))
+            continue
+        role, content = item.get("role"), item.get("content")
+        if isinstance(content, list):  # multimodal message parts
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, Mapping))
+        if not isinstance(content, str):
+            continue
+        if role == "user":
+            pairs.append((content, None))
+        elif role == "assistant" and pairs and pairs[-1][1] is None:
+            pairs[-1] = (pairs[-1][0], content)
+    return [(q, a) for q, a in pairs if q.strip()][-6:]
+
+
+def _understand(turn: Turn) -> Turn:
+    turn.intent = analyse(turn.question, vocabulary(turn.bot))
+    return turn
+
+
+def _resolve(turn: Turn) -> Turn:
+    if not turn.history or turn.intent is None:
+        return turn
+    prev_q, prev_a = turn.history[-1]
+    vocab = vocabulary(turn.bot)
+    previous = analyse(prev_q, vocab)
+    earlier = turn.history[:-1]
+    if prev_a is None:  # only user turns were given: answer the previous one to know what it was about
+        prev_answer = grounded_answer(turn.bot, prev_q, [q for q, _ in earlier], turn.top_k)
+        subjects = _answer_subjects(prev_answer, vocab)
+        turn.previous_facts = prev_answer.facts
+    else:
+        subjects = analyse(prev_a, vocab).entities
+    if earlier and not previous.entities:  # the previous turn was itself a follow-up
+        previous = resolve_followup(previous, analyse(earlier[-1][0], vocab), [])
+    turn.intent = resolve_followup(turn.intent, previous, subjects)
+    return turn
+
+
+def _answer_subjects(answer: Answer, vocab: Vocabulary) -> list[str]:
+    if answer.refused:
+        return []
+    subjects = [f.subject for f in answer.facts if f.subject]
+    if subjects:
+        return list(dict.fromkeys(subjects))[:2]
+    return analyse(answer.text, vocab).entities[:2]
+
+
+def _route(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    if intent.unknown:
+        return _refuse_unknown(turn)
+    handler = {
+        "quantity": _quantity,
+        "derived": _derived,
+        "conversion": _conversion,
+        "entity": _entity,
+    }.get(intent.kind, _explain)
+    return handler(turn)
+
+
+def _check(turn: Turn) -> Turn:
+    answer = turn.answer
+    assert answer is not None
+    unsupported = numbers_supported(
+        answer.text, [c.quote for c in answer.citations], [t.result for t in answer.tool_calls]
+    )
+    if unsupported:
+        answer.flags.append(f"numbers not found in the cited sources or tool results: {', '.join(unsupported)}")
+    return turn
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+def vocabulary(bot: Bot) -> Vocabulary:
+    """The documents' vocabulary, cached per index state."""
+    fp = bot.store.fingerprint()
+    cached = getattr(bot, "_vocab", None)
+    if cached is None or cached[0] != fp:
+        cached = (fp, Vocabulary.build(bot.retriever._keyword_index()[1], bot.facts()))
+        bot._vocab = cached  # type: ignore[attr-defined]
+    return cached[1]
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+def _subject_candidates(intent: Intent) -> list[str]:
+    return intent.entities
+
+
+def _lookup(turn: Turn, measure: str, kind: str | None = None, subjects: list[str] | None = None) -> list[dict]:
+    """find_quantity for each named subject; returns the matches of the best subject(s)."""
+    intent = turn.intent
+    assert intent is not None
+    results = []
+    words = measure.split()
+    for subject in subjects if subjects is not None else _subject_candidates(intent):
+        # the whole phrase first, then each content word alone ("stake buy" -> "stake", "buy")
+        for phrase in dict.fromkeys([measure, *(words if len(words) > 1 else [])]):
+            args = {"subject": subject, "measure": phrase, "kind": kind, "period": intent.period}
+            res = turn.tool("find_quantity", args, find_quantity)
+            if res["status"] == "found":
+                results.append(res)
+                break
+    return results
+
+
+_PERCENT_WORDS = re.compile(r"\b(stake|share|percent|percentage|ownership|portion|proportion)\b", re.I)
+_MONEY_WORDS = re.compile(
+    r"\b(pay|paid|cost|price[sd]?|spend|spent|invest(?:ed|ment)?|worth|revenue|fee|money)\b", re.I
+)
+
+
+def kind_hint(intent: Intent) -> str | None:
+    """The kind of figure a question asks for, from general English cues."""
+    q = intent.text
+    if re.search(r"\bhow much\b", q, re.I) or _MONEY_WORDS.search(q):
+        if not _PERCENT_WORDS.search(q) or re.search(r"\b(pay|paid|cost|spend|spent)\b", q, re.I):
+            return "money"
+    if _PERCENT_WORDS.search(q):
+        return "percent"
+    if re.search(r"\bhow many\b", q, re.I):
+        return "count"
+    return None
+
+
+def _quantity(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    if not intent.terms:
+        return _explain(turn)
+    if not intent.entities:
+        return _quantity_without_subject(turn)
+    found = _lookup(turn, intent.measure, kind=kind_hint(intent))
+    if not found:
+        return _refuse_quantity(turn)
+    best = _best_matches(found, intent)
+    return turn.finish(_state_facts(turn, best), kind="quantity")
+
+
+def _best_matches(found: list[dict], intent: Intent) -> list[Fact]:
+    """The top match per subject, plus its from/to partner when the sentence gives a change."""
+    out: list[Fact] = []
+    for res in found:
+        matches = res["matches"]
+        top = matches[0]["confidence"]
+        tied = [Fact.model_validate(m["fact"]) for m in matches if m["confidence"] >= top - 1e-9]
+        # an entity named as the object (the company a stake is *in*) is not the subject
+        tied = [
+            f for f in tied if not (f.subject and f.subject in intent.entities and f.object == res["query"]["subject"])
+        ] or tied
+        for f in tied[:3]:
+            if f.id not in {x.id for x in out}:
+                out.append(f)
+    return out
+
+
+def _state_facts(turn: Turn, facts: list[Fact]) -> str:
+    lines = []
+    pair = _from_to(facts)
+    if pair:
+        old, new = pair
+        n = turn.cite_fact(old)
+        turn.cite_fact(new)
+        measure = _surface_measure(new)
+        what = f"{new.subject}'s {measure}" if new.subject and measure else (new.subject or measure or "It")
+        lines.append(f"{what[:1].upper() + what[1:]} went from {old.quantity_text} to {new.quantity_text} [{n}].")
+        facts = [f for f in facts if f.id not in (old.id, new.id)]
+    for f in facts:
+        n = turn.cite_fact(f)
+        lines.append(f"{_fact_sentence(f)} [{n}]")
+    return " ".join(lines) + "\n\n" + _sources(turn)
+
+
+def _sources(turn: Turn) -> str:
+    return "Source: " + " ".join(f"[{c.n}] “{c.quote}”" for c in turn.citations)
+
+
+def _fact_sentence(f: Fact) -> str:
+    """A short statement of a fact, in the document's own words where possible."""
+    who = f.subject or "The documents"
+    alias = f" ({', '.join(a for a in f.subject_aliases if a != f.subject)})" if f.subject_aliases else ""
+    measure = _surface_measure(f)
+    period = f" in {f.period}" if f.period and f.period.lower() not in f.quantity_text.lower() else ""
+    obj = f" in {f.object}" if f.object and f.object.lower() not in f.quantity_text.lower() else ""
+    role = getattr(f, "role", None)
+    if role in ("from", "to"):
+        return f"{who}{alias}: {measure} {role} {f.quantity_text}{period}."
+    if f.kind == "percent" and measure:
+        return (
+            f"{who}{alias} holds a {f.quantity_text} {measure}{obj}{period}."
+            if measure in ("stake", "share", "ownership")
+            else f"{who}{alias}: {measure} {f.quantity_text}{obj}{period}."
+        )
+    if measure and _is_verb_form(measure):
+        return f"{who}{alias} {measure} {f.quantity_text}{obj}{period}."
+    if measure:
+        return f"{who}{alias}: {measure} of {f.quantity_text}{obj}{period}."
+    return f"{who}{alias}: {f.quantity_text}{period}."
+
+
+def _surface_measure(f: Fact) -> str:
+    """The measure as written in the sentence (e.g. 'delivered' for the lemma 'deliver')."""
+    if not f.measure:
+        return ""
+    lemma = f.measure.lower()
+    for w in re.findall(r"[A-Za-z-]+", f.sentence):
+        lw = w.lower()
+        if lw.startswith(lemma[: max(4, len(lemma) - 1)]) and stem(lw)[:4] == stem(lemma)[:4]:
+            return lw
+    return lemma
+
+
+def _is_verb_form(word: str) -> bool:
+    return word.endswith("ed") or word in {"sold", "paid", "spent", "bought", "made", "built", "held", "raised", "grew"}
+
+
+def _quantity_without_subject(turn: Turn) -> Turn:
+    """No name in the question: take the facts in the best retrieved passages whose measure matches."""
+    intent = turn.intent
+    assert intent is not None
+    docs = turn.bot.retriever.search(intent.text, turn.top_k)
+    in_context = []
+    for d in docs:
+        for f in turn.bot.facts():
+            if f.source == d.metadata["source"] and d.metadata["start"] <= f.start < d.metadata["end"]:
+                in_context.append(f)
+    subjects = list(dict.fromkeys(f.subject for f in in_context if f.subject))
+    found = _lookup(turn, intent.measure, subjects=subjects) if subjects else []
+    candidates = [
+        f
+        for f in in_context
+        if _term_hits(intent, f.sentence) and (not intent.period or (f.period or "").lower() == intent.period.lower())
+    ]
+    if found:
+        best = _best_matches(found, intent)[:2]
+    elif candidates:
+        best = candidates[:1]
+    else:
+        return _refuse_quantity(turn)
+    return turn.finish(_state_facts(turn, best), kind="quantity")
+
+
+def _term_hits(intent: Intent, text: str) -> bool:
+    stems = {stem(w) for w in re.findall(r"[a-z]+", text.lower())}
+    return bool(intent.stems & stems)
+
+
+def _refuse_quantity(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    who = " and ".join(intent.entities) if intent.entities else "it"
+    what = intent.measure or "that"
+    when = f" in {intent.period}" if intent.period else ""
+    nearby: list[Fact] = []
+    items = [
+        item
+        for call in turn.tool_calls
+        if isinstance(call.result, dict)
+        for item in call.result.get("nearby", [])
+    ]
+    # facts about the asked subject (another measure) first, then the same measure for others
+    items.sort(key=lambda i: (i["reason"] != "other_measure", -i["confidence"]))
+    asked = {e.lower() for e in intent.entities}
+    own = [f for f in turn.bot.facts() if f.subject and {f.subject.lower(), *map(str.lower, f.subject_aliases)} & asked]
+    for f in [*own, *(Fact.model_validate(i["fact"]) for i in items)]:
+        if f.id not in {x.id for x in nearby} and f.kind != "date":
+            nearby.append(f)
+    text = f"The documents do not say {_what_phrase(intent)}: they give no figure for {who} matching “{what}”{when}."
+    if nearby:
+        said = " ".join(f"{_fact_sentence(f)} [{turn.cite_fact(f)}]" for f in nearby[:2])
+        text += f"\n\nWhat they do say nearby (about other subjects or measures): {said}"
+    else:
+        hint = _best_sentences(turn, limit=1)
+        if hint:
+            s = hint[0]
+            text += f"\n\nClosest passage: “{s.text}” [{turn.cite(s.source, s.start, s.end, s.text, s.chunk_id)}]"
+    return turn.finish(text, refused=True)
+
+
+def _what_phrase(intent: Intent) -> str:
+    q = intent.text.strip().rstrip("?").strip()
+    q = re.sub(r"\s*[\(\[].*$", "", q)
+    return "this" if len(q) > 120 else f"“{q}”"
+
+
+# --------------------------------------------------------------------------- derived figures
+
+_VALUATION = re.compile(r"\b(valuation|valued?|worth|impl(?:y|ies|ied))\b", re.I)
+_GROWTH = re.compile(
+    r"\b(grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|change|how many more|differen\w*)\b", re.I
+)
+_SUM = re.compile(r"\b(combined|together|in total|total|altogether|sum|add(?:ed)? up)\b", re.I)
+
+
+def _derived(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    q = intent.text
+    if _VALUATION.search(q):
+        return _valuation(turn)
+    if _SUM.search(q) and len(intent.entities) >= 2:
+        return _combined(turn)
+    if _GROWTH.search(q):
+        return _growth(turn)
+    if _SUM.search(q):
+        return _combined(turn)
+    return _quantity(turn)
+
+
+def _valuation(turn: Turn) -> Turn:
+    """Implied valuation = amount paid / stake bought, for a subject that has both."""
+    intent = turn.intent
+    assert intent is not None
+    for subject in intent.entities or []:
+        money = _lookup(turn, "invest paid bought cost", kind="money", subjects=[subject])
+        stake = _lookup(turn, "stake", kind="percent", subjects=[subject])
+        if money and stake:
+            m = Fact.model_validate(money[0]["matches"][0]["fact"])
+            s = Fact.model_validate(stake[0]["matches"][0]["fact"])
+            res = turn.tool("calculate", {"expression": f"{m.id} / {s.id}"}, calculate_expression)
+            if res.get("ok"):
+                value = _fmt_amount(res["value"], m)
+                n1, n2 = turn.cite_fact(m), turn.cite_fact(s)
+                target = f" for {s.object}" if s.object else ""
+                marks = "".join(f"[{n}]" for n in dict.fromkeys((n1, n2)))
+                text = (
+                    f"{m.subject or 'The buyer'} paid {m.quantity_text} for a {s.quantity_text} stake, which implies a "
+                    f"valuation of about {value}{target} ({m.quantity_text} ÷ {s.quantity_text}) {marks}.\n\n"
+                    + _sources(turn)
+                )
+                return turn.finish(text, kind="derived")
+    turn.intent = intent
+    return _refuse_quantity(turn)
+
+
+def _combined(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    measure = " ".join(t for t in intent.terms if not _SUM.fullmatch(t)) or intent.measure
+    parts: list[Fact] = []
+    missing = []
+    for subject in intent.entities:
+        found = _lookup(turn, measure, kind=kind_hint(intent), subjects=[subject])
+        best = [f for f in _best_matches(found, intent) if f.object != subject] if found else []
+        if best:
+            parts.append(best[0])
+        else:
+            missing.append(subject)
+    objects = {f.object for f in parts}
+    missing = [m for m in missing if m not in objects]
+    if missing or len(parts) < 2:
+        return _refuse_quantity(turn)
+    res = turn.tool("calculate", {"expression": " + ".join(f.id for f in parts)}, calculate_expression)
+    if not res.get("ok"):
+        return _refuse_quantity(turn)
+    total = _fmt_amount(res["value"], parts[0])
+    items = " + ".join(f"{f.subject} {f.quantity_text} [{turn.cite_fact(f)}]" for f in parts)
+    text = f"Combined: {total} ({items}).\n\n" + _sources(turn)
+    return turn.finish(text, kind="derived")
+
+
+def _growth(turn: Turn) -> Turn:
+    """A change between two figures of the same subject and unit (e.g. 'from X to Y')."""
+    intent = turn.intent
+    assert intent is not None
+    measure = " ".join(t for t in intent.terms if not _GROWTH.fullmatch(t)) or intent.measure
+    found = _lookup(turn, measure)
+    facts = [Fact.model_validate(m["fact"]) for res in found for m in res["matches"]]
+    pair = _from_to(facts)
+    if not pair:
+        return _refuse_quantity(turn)
+    old, new = pair
+    diff = turn.tool("calculate", {"expression": f"{new.id} - {old.id}"}, calculate_expression)
+    pct = turn.tool("calculate", {"expression": f"pct_change({old.id}, {new.id})"}, calculate_expression)
+    if not (diff.get("ok") and pct.get("ok")):
+        return _refuse_quantity(turn)
+    n = turn.cite_fact(old)
+    turn.cite_fact(new)
+    unit = f" {old.unit}" if old.unit and old.kind == "count" else ""
+    text = (
+        f"{old.subject or 'It'} went from {old.text} to {new.text}{unit}: an increase of "
+        f"{_fmt_number(diff['value'])}{unit} ({_fmt_number(pct['value'])} percent) [{n}].\n\n" + _sources(turn)
+    )
+    return turn.finish(text, kind="derived")
+
+
+def _from_to(facts: list[Fact]) -> tuple[Fact, Fact] | None:
+    """The 'from X to Y' pair among facts (roles set by extraction), old value first."""
+    by_role = {f.role: f for f in facts if f.role in ("from", "to")}
+    if "from" in by_role and "to" in by_role and by_role["from"].sentence_start == by_role["to"].sentence_start:
+        return by_role["from"], by_role["to"]
+    return None
+
+
+# --------------------------------------------------------------------------- currency conversion
+
+
+def _conversion(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    target = intent.target_currency
+    fact = _money_fact(turn)
+    if fact is None:
+        return _refuse_quantity(turn)
+    if fact.currency == target:
+        n = turn.cite_fact(fact)
+        return turn.finish(f"{_fact_sentence(fact)} [{n}] (already in {target}).", kind="conversion")
+    if fact.paired_with:  # the document itself states the amount in the other currency
+        twin = next((f for f in turn.bot.facts() if f.id == fact.paired_with), None)
+        if twin and twin.currency == target:
+            n = turn.cite_fact(fact)
+            return turn.finish(
+                f"{fact.quantity_text} is about {twin.quantity_text}, as the documents state [{n}].\n\n"
+                f"Source: [{n}] “{fact.sentence}”",
+                kind="conversion",
+            )
+    amounts = [fact.low, fact.high] if fact.value is None else [fact.value]
+    results = []
+    for amount in amounts:
+        res = turn.tool(
+            "convert_currency",
+            {"amount": amount, "from_currency": fact.currency or "", "to_currency": target or ""},
+            convert_currency,
+        )
+        if res["status"] != "converted":
+            n = turn.cite_fact(fact)
+            return turn.finish(
+                f"The documents give no exchange rate from {fact.currency} to {target}, so {fact.quantity_text} "
+                f"[{n}] cannot be converted from them.",
+                refused=True,
+                kind="conversion",
+            )
+        results.append(res)
+    n = turn.cite_fact(fact)
+    src = results[0]["rate_source"]
+    m = turn.cite_fact(src["from_fact"])
+    shown = "–".join(_fmt_money(r["converted"]) for r in results)
+    text = (
+        f"{fact.quantity_text} [{n}] is about {shown} {_currency_name(target, src)} at the rate the documents imply "
+        f"({results[0]['rate']:.4g} {target} per {fact.currency}, from “{src['from_fact']['quantity_text']}” = "
+        f"“{src['to_fact']['quantity_text']}” [{m}]).\n\n" + _sources(turn)
+    )
+    return turn.finish(text, kind="conversion")
+
+
+def _currency_name(code: str | None, src: Mapping[str, Any]) -> str:
+    for key in ("to_fact", "from_fact"):
+        f = src.get(key) or {}
+        if f.get("currency") == code and f.get("unit"):
+            return f["unit"]
+    return code or ""
+
+
+def _money_fact(turn: Turn) -> Fact | None:
+    """The amount to convert: stated in the question, else the document figure the question names."""
+    from bot.facts import extract_facts
+
+    intent = turn.intent
+    assert intent is not None
+    stated = [f for f in extract_facts(intent.text, "question") if f.kind == "money" and f.currency]
+    if stated and stated[0].currency != intent.target_currency:
+        return stated[0]
+    if not intent.entities and not intent.terms and turn.previous_facts:
+        previous = [f for f in turn.previous_facts if f.kind == "money"]
+        if previous:
+            return previous[0]
+    docs = turn.bot.retriever.search(intent.text, turn.top_k)
+    best: tuple[float, Fact] | None = None
+    for f in turn.bot.facts():
+        if f.kind != "money" or not f.currency or f.currency == intent.target_currency:
+            continue
+        chunk = next(
+            (d for d in docs if d.metadata["source"] == f.source and d.metadata["start"] <= f.start < d.metadata["end"]),
+            None,
+        )
+        names = [e.lower() for e in intent.entities]
+        score = 2.0 * _measure_hit(intent, f)
+        score += 1.0 * any(n in f.sentence.lower() or n == (f.subject or "").lower() for n in names)
+        score += 0.5 * (chunk is not None and any(n in chunk.page_content.lower() for n in names))
+        score += 0.25 * (chunk is not None)
+        if score >= 1.5 and (best is None or score > best[0]):
+            best = (score, f)
+    if best:
+        return best[1]
+    previous = [f for f in turn.previous_facts if f.kind == "money"]
+    return previous[0] if previous else None
+
+
+def _measure_hit(intent: Intent, f: Fact) -> float:
+    words = {stem(w) for w in re.findall(r"[a-z]+", f"{f.measure or ''} {f.quantity_text}".lower())}
+    return 1.0 if intent.stems & words else 0.0
+
+
+# --------------------------------------------------------------------------- names and explanations
+
+
+@dataclass
+class Sentence:
+    """A candidate supporting sentence."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    chunk_id: str
+    score: float = 0.0
+    similarity: float = 0.0
+
+
+def _entity(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    if intent.numbers:  # "Which company invested 11.5 billion yuan?": find the fact with that number
+        facts = _facts_with_numbers(turn, intent)
+        if facts:
+            turn.tool_calls.append(
+                ToolCall(name="match_numbers", args={"numbers": intent.numbers}, result=[f.id for f in facts])
+            )
+            return turn.finish(_state_facts(turn, facts[:2]), kind="entity")
+    return _explain(turn)
+
+
+def _facts_with_numbers(turn: Turn, intent: Intent) -> list[Fact]:
+    wanted = []
+    for raw in intent.numbers:
+        try:
+            wanted.append(float(raw.replace(",", "")))
+        except ValueError:
+            continue
+    out = []
+    for f in turn.bot.facts():
+        shown = re.findall(r"\d[\d,]*(?:\.\d+)?", f.text)
+        values = {float(s.replace(",", "")) for s in shown}
+        if any(any(math.isclose(w, v) for v in values) for w in wanted) and _term_hits(intent, f.sentence):
+            out.append(f)
+    return out
+
+
+def _explain(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    sentences = _best_sentences(turn, limit=2)
+    if not sentences:
+        return _refuse_general(turn, None)
+    best = sentences[0]
+    missing = _uncovered_terms(turn, intent, sentences)
+    if best.similarity < SENTENCE_MIN or not _names_covered(intent, sentences) or missing:
+        return _refuse_general(turn, best, missing)
+    chosen = [best] + [s for s in sentences[1:] if s.score >= best.score * 0.85 and intent.kind != "entity"]
+    parts = [f"“{s.text}” [{turn.cite(s.source, s.start, s.end, s.text, s.chunk_id)}]" for s in chosen]
+    name = _answer_name(turn, best) if intent.kind == "entity" else None
+    lead = f"{name}. According to the documents: " if name else "According to the documents: "
+    return turn.finish(lead + " ".join(parts))
+
+
+def _answer_name(turn: Turn, sentence: Sentence) -> str | None:
+    """For 'who/which' questions: the name in the sentence nearest to the question's names."""
+    intent = turn.intent
+    assert intent is not None
+    vocab = vocabulary(turn.bot)
+    asked = {e.lower() for e in intent.entities}
+    low = sentence.text.lower()
+    anchors = [m.start() for e in asked for m in re.finditer(re.escape(e), low)]
+    best: tuple[float, str] | None = None
+    for alias, canon in vocab.names.items():
+        if alias in asked or canon.lower() in asked or any(alias in a or a in alias for a in asked):
+            continue
+        for m in re.finditer(r"(?<![\w])" + re.escape(alias) + r"(?![\w])", low):
+            dist = min((abs(m.start() - a) + (0 if m.start() > a else 20) for a in anchors), default=m.start())
+            cand = (dist - len(alias) / 10, canon)
+            if best is None or cand < best:
+                best = cand
+    return best[1] if best else None
+
+
+def _refuse_unknown(turn: Turn) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    names = ", ".join(dict.fromkeys(intent.unknown))
+    text = f"The documents do not mention {names}, so they cannot answer {_what_phrase(intent)}."
+    return turn.finish(text, refused=True)
+
+
+def _refuse_general(turn: Turn, closest: Sentence | None, missing: list[str] | None = None) -> Turn:
+    intent = turn.intent
+    assert intent is not None
+    text = f"The documents do not say {_what_phrase(intent)}."
+    if missing:
+        text += f" They never mention {', '.join(missing)}."
+    if closest is not None:
+        n = turn.cite(closest.source, closest.start, closest.end, closest.text, closest.chunk_id)
+        text += f"\n\nClosest passage: “{closest.text}” [{n}]"
+    return turn.finish(text, refused=True)
+
+
+def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
+    """Rank the sentences of the retrieved chunks by closeness to the question, names and words."""
+    intent = turn.intent
+    assert intent is not None
+    docs = turn.bot.retriever.search(intent.text, max(turn.top_k, 4))
+    cands: dict[tuple[str, int], Sentence] = {}
+    for d in docs:
+        base = d.metadata["start"]
+        for s, e in sentence_spans(d.page_content):
+            key = (d.metadata["source"], base + s)
+            cands.setdefault(
+                key, Sentence(d.metadata["source"], base + s, base + e, d.page_content[s:e], d.metadata["chunk_id"])
+            )
+    if not cands:
+        return []
+    import numpy as np
+
+    items = list(cands.values())
+    q = np.asarray(turn.bot.embeddings.embed_query(intent.text))
+    vecs = np.asarray(_sentence_vectors(turn.bot, [s.text for s in items]))
+    sims = vecs @ q
+    for s, sim in zip(items, sims, strict=True):
+        low = s.text.lower()
+        names = sum(1 for e in intent.entities if e.lower() in low) / max(1, len(intent.entities))
+        words = {stem(w) for w in re.findall(r"[a-z]+", low)}
+        terms = len(intent.stems & words) / max(1, len(intent.stems))
+        s.similarity = float(sim)
+        s.score = float(sim) + 0.6 * names + 0.25 * terms
+    items.sort(key=lambda s: -s.score)
+    return items[:limit]
+
+
+def _sentence_vectors(bot: Bot, texts: list[str]) -> list[list[float]]:
+    cache: dict[str, list[float]] = bot.__dict__.setdefault("_sentence_cache", {})
+    todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    if todo:
+        for t, v in zip(todo, bot.embeddings.encode(todo), strict=True):
+            cache[t] = v
+        if len(cache) > 20000:
+            cache.clear()
+    return [cache[t] for t in texts]
+
+
+def _names_covered(intent: Intent, sentences: list[Sentence]) -> bool:
+    """Every name of the question appears in the supporting sentences (or just before them)."""
+    text = " ".join(s.text for s in sentences).lower()
+    return all(e.lower() in text for e in intent.entities) or len(intent.entities) == 0
+
+
+def _uncovered_terms(turn: Turn, intent: Intent, sentences: list[Sentence]) -> list[str]:
+    """Content words of the question that neither the documents nor a synonym in the passages contain."""
+    vocab = vocabulary(turn.bot)
+    missing = [t for t in intent.terms if stem(t) not in vocab.stems and t not in vocab.words]
+    if not missing:
+        return []
+    passage_words = sorted({w.lower() for s in sentences for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", s.text)})
+    if not passage_words:
+        return missing
+    import numpy as np
+
+    vecs = _word_vectors(turn.bot, [*missing, *passage_words])
+    m = np.asarray(vecs[: len(missing)])
+    p = np.asarray(vecs[len(missing) :])
+    best = (m @ p.T).max(axis=1)
+    return [t for t, b in zip(missing, best, strict=True) if b < WORD_MATCH]
+
+
+def _word_vectors(bot: Bot, words: list[str]) -> list[list[float]]:
+    return _sentence_vectors(bot, words)
+
+
+# --------------------------------------------------------------------------- number formatting
+
+
+def _fmt_number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _fmt_money(value: float) -> str:
+    if abs(value) >= 1e9:
+        return f"{value / 1e9:,.2f}".rstrip("0").rstrip(".") + " billion"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f}".rstrip("0").rstrip(".") + " million"
+    return f"{round(value):,}"
+
+
+def _fmt_amount(value: float, like: Fact) -> str:
+    """A computed value in the unit of the fact it was computed from."""
+    if like.kind == "percent":
+        return f"{_fmt_number(round(value * 100, 2))} percent"
+    if like.kind == "money":
+        return f"{_fmt_money(value)} {like.unit or like.currency or ''}".strip()
+    unit = f" {like.unit}" if like.unit else ""
+    return f"{_fmt_number(value)}{unit}"

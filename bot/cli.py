@@ -1,0 +1,291 @@
+"""The ``bot`` command line: a thin shell over the library.
+
+Every command reads the one settings object (flags override ``BOT_*``
+variables), builds or updates the index when it is missing or stale, and turns
+:class:`bot.errors.BotError` into a one-line message and a non-zero exit code.
+Heavy libraries are imported inside the commands so ``bot --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from bot.indexer import IndexReport
+    from bot.settings import Settings
+
+app = typer.Typer(
+    name="bot",
+    help=(
+        "Ask questions about a folder of documents and get short, cited answers.\n\n"
+        "Examples:\n\n"
+        "  bot chat                                   # web UI on ./seeds (index built on first run)\n\n"
+        "  bot index --docs seeds --index index       # build or update the index\n\n"
+        '  bot ask "How many vehicles were delivered in November?"\n\n'
+        "  bot facts --subject Huawei --json          # numeric facts with their source spans\n\n"
+        "  bot eval evals/seed_questions.jsonl --out out/"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DocsOpt = Annotated[Path | None, typer.Option("--docs", help="Documents folder [env BOT_DOCS_DIR; default seeds].")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [env BOT_INDEX_DIR; default index].")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err(message: str) -> None:
+    from rich.console import Console
+
+    # soft_wrap: a message is one line however narrow the terminal (or 80 columns when piped)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn BotError into a clean one-line message and exit code (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from bot.errors import BotError
+
+        try:
+            return fn(*args, **kwargs)
+        except BotError as exc:
+            _err(f"Error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err("Interrupted; the index stays usable (re-run to finish).")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_from(docs: Path | None = None, index: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment with the command's flags on top."""
+    from bot.settings import load_settings
+
+    return load_settings(docs_dir=docs, index_dir=index, **overrides)
+
+
+@contextmanager
+def rich_progress(quiet: bool = False) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A progress callback drawing a rich progress bar on stderr."""
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = None
+
+        def update(done: int, total: int, desc: str) -> None:
+            nonlocal task
+            if task is None:
+                if total == 0:
+                    return
+                task = bar.add_task(desc, total=total)
+            bar.update(task, completed=done, total=total, description=desc)
+
+        yield update
+
+
+def ensure_index(settings: Settings, quiet: bool = False) -> IndexReport:
+    """Build or update the index with a progress bar; warnings go to stderr."""
+    from bot.indexer import sync_index
+
+    with rich_progress(quiet) as progress:
+        report = sync_index(settings, progress=progress, warn=lambda m: _err(f"Warning: {m}"))
+    if report.indexed or report.removed or not quiet:
+        _err(f"Index: {report.summary()}")
+    return report
+
+
+@app.command("index")
+@handle_errors
+def index_cmd(docs: DocsOpt = None, index: IndexOpt = None, quiet: bool = typer.Option(False, "--quiet", "-q")) -> None:
+    """Build or update the index of a documents folder (incremental).
+
+    Examples:
+
+      bot index
+
+      bot index --docs ~/reports --index ~/.cache/reports-index
+
+      BOT_CHROMA_URL=http://localhost:8000 bot index --docs seeds
+    """
+    from bot.indexer import sync_index
+
+    settings = settings_from(docs, index)
+    # The bar is drawn only on a terminal: piped, rich would print its final frame as an extra line.
+    with rich_progress(quiet or not sys.stderr.isatty()) as progress:
+        report = sync_index(settings, progress=progress, warn=lambda m: _err(f"Warning: {m}"))
+    if not quiet:
+        typer.echo(report.summary())
+
+
+@app.command("search")
+@handle_errors
+def search_cmd(
+    query: str,
+    docs: DocsOpt = None,
+    index: IndexOpt = None,
+    k: int = typer.Option(None, "--k", "-k", help="Number of chunks."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show the chunks the hybrid retriever returns for a query.
+
+    Examples:
+
+      bot search "deliveries in November"
+
+      bot search "stake" -k 2 --json
+    """
+    from bot.retrieve import HybridRetriever
+
+    settings = settings_from(docs, index)
+    ensure_index(settings, quiet=True)
+    docs_found = HybridRetriever.from_settings(settings).invoke(query, k=k or settings.top_k)
+    if as_json:
+        typer.echo(
+            json.dumps([{"text": d.page_content, **d.metadata} for d in docs_found], indent=2, ensure_ascii=False)
+        )
+        return
+    for d in docs_found:
+        m = d.metadata
+        typer.echo(f"[{m['source']} {m['start']}-{m['end']} score={m['score']:.4f}]\n{d.page_content}\n")
+
+
+@app.command("eval")
+@handle_errors
+def eval_cmd(
+    questions: Annotated[Path, typer.Argument(help="Question set: .jsonl, .csv or .yaml.")],
+    docs: DocsOpt = None,
+    index: IndexOpt = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp [env BOT_LLM].")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder [default eval-out/<question set name>].")
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", min=0.0, max=1.0, help="Exit 1 when the score (0-1) is below this."),
+    ] = None,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Ask a question set and score the answers; write answers.jsonl, summary.json, report.md and charts.
+
+    The score is the fraction of questions passing all their checks (expected answer, regexes,
+    refusal, cited sources, numbers supported by the citations).
+
+    For example:
+
+      bot eval evals/seed_questions.jsonl --out out/seed
+
+      bot eval evals/batteries_questions.jsonl --docs evals/corpus_batteries --index /tmp/bat-index
+
+      bot eval questions.csv --min-score 0.8     # exit 1 below 80 %
+    """
+    from bot.evaluate import load_questions, run_eval, write_outputs
+
+    qs = load_questions(questions)  # a malformed set fails before the index and model load
+    from bot.service import Bot
+
+    settings = settings_from(docs, index, llm=engine)
+    ensure_index(settings, quiet=quiet)
+    bot = Bot(settings)
+    with rich_progress(quiet) as progress:
+        result = run_eval(qs, bot, engine=settings.llm, progress=progress)
+    out_dir = out or Path("eval-out") / questions.stem
+    s = write_outputs(result, out_dir, title=questions.name)
+    ref, cs, rt, lat = s["refusal"], s["citation_support"], s["retrieval"], s["latency_ms"]
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    typer.echo(f"Score: {s['passed']}/{s['questions']} = {s['score']:.1%} (engine {settings.llm})")
+    typer.echo(f"Correctness: {pct(s['correctness'])}; errors: {s['errors']}")
+    typer.echo(
+        f"Refusals: precision {pct(ref['precision'])} ({ref['true_refusals']}/{ref['refused']}), "
+        f"recall {pct(ref['recall'])} ({ref['true_refusals']}/{ref['expected']})"
+    )
+    typer.echo(f"Answers with unsupported numbers: {cs['unsupported_answers']} of {cs['answers']}")
+    mrr = "n/a" if rt["mrr"] is None else f"{rt['mrr']:.3f}"
+    typer.echo(f"Retrieval: hit rate {pct(rt['hit_rate'])} ({rt['hits']}/{rt['questions']}), MRR {mrr}")
+    if lat["p50"] is not None:
+        typer.echo(f"Latency: p50 {lat['p50']:,.0f} ms, p95 {lat['p95']:,.0f} ms")
+    typer.echo(f"Report: {out_dir / 'report.md'}")
+    if min_score is not None and s["score"] < min_score:
+        _err(f"Score {s['score']:.3f} is below --min-score {min_score:g}.")
+        raise typer.Exit(1)
+
+
+@app.command("chat")
+@handle_errors
+def chat_cmd(
+    docs: DocsOpt = None,
+    index: IndexOpt = None,
+    host: str = typer.Option(None, "--host", help="Interface to bind [env BOT_HOST; default 127.0.0.1]."),
+    port: int = typer.Option(None, "--port", help="Port [env BOT_PORT; default 7860; 0 = any free port]."),
+    auth: str = typer.Option(
+        None, "--auth", help="USER:PASS login [env BOT_AUTH, preferred: flags show up in `ps`]; default: no login."
+    ),
+    share: bool = typer.Option(False, "--share", help="Also publish a public gradio.live link (off by default)."),
+) -> None:
+    """Serve the chat web UI (builds or updates the index first).
+
+    Examples:
+
+      bot chat                                   # http://127.0.0.1:7860 on ./seeds
+
+      bot chat --docs ~/reports --index ~/.cache/reports-index --port 8080
+
+      BOT_AUTH=alice:s3cret bot chat --host 0.0.0.0
+    """
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    settings = settings_from(docs, index, host=host, port=port, auth=auth)
+    from bot.ui import parse_auth
+
+    login = parse_auth(settings.auth.get_secret_value() if settings.auth else None)
+    ensure_index(settings)
+    from bot.service import Bot
+
+    bot = Bot(settings)
+    bot.embeddings.embed_query("warm up")
+    if share and not login:
+        _err("Warning: --share publishes the UI on a public link without a login; consider --auth / BOT_AUTH.")
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not login:
+        _err(f"Warning: serving on {settings.host} without a login; anyone on the network can use it.")
+    _err(f"Serving the chat UI on http://{settings.host}:{settings.port} (Ctrl+C to stop).")
+    from bot.ui import launch
+
+    launch(bot, share=share)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="bot")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

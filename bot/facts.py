@@ -1,0 +1,1315 @@
+"""Numeric facts with provenance: every quantity in a document, what it measures and whose it is.
+
+:func:`extract_facts` turns a document into :class:`~bot.models.Fact` records: the value
+normalised (``81,864`` -> 81864, ``11.5 billion`` -> 1.15e10, ``five`` -> 5, ``10 percent`` ->
+0.10, ``200,000–300,000`` -> low/high), its kind and unit/currency, the clause subject it
+belongs to, the measure (a lemma such as ``deliver``, ``stake``, ``invest``), the object
+(``stake in X``), the stated period, exact character spans, and links between the two halves
+of a currency pair (``200,000 yuan (about 28,296 U.S. dollars)``).
+
+Library choice
+--------------
+* **Numbers written as words** (``five``, ``twenty-one``, ``two million``) are parsed with
+  `number-parser <https://pypi.org/project/number-parser/>`_ (pure Python, maintained by
+  Scrapinghub, tiny install, already in the environment). Plain words up to ninety-nine use a
+  tiny table; only compounds (``two million``) call number-parser, lazily imported and cached,
+  because each new phrase costs it ~2 ms.
+* **Everything else is a regex + lexicon extractor written here**, because no well-kept library
+  gives what the contract needs - exact spans, ranges, currency pairs *and* clause-level
+  subject attribution - at an acceptable cost:
+
+  - ``quantulum3``'s bundled classifier no longer unpickles with current scikit-learn
+    (``No module named '_loss'``); it also pulls scikit-learn/inflect and knows nothing about
+    whose quantity a number is.
+  - spaCy would give a real dependency parse, but the English model ``en_core_web_sm`` is only
+    on PyPI as an unofficial re-upload (supply-chain risk) and loading it costs ~0.5 s and
+    ~50 MB per process, far above the indexing budget (< 50 ms per document).
+  - ``word2number`` handles only English words and raises on anything else; number-parser
+    returns ``None`` instead, which suits scanning.
+
+  The extractor is deliberately *generic*: the lexicons below hold only general English
+  (measure verbs/nouns, prepositions, time words) and general currency knowledge. No entity,
+  figure or unit from any particular document is encoded.
+
+Subject attribution is heuristic and clause-level: sentences are split into clauses at
+``;`` / ``, and|but|while ...`` (when the remainder looks like a clause) and after reporting
+verbs (``sources say ...``); the subject is the first capitalised noun phrase of the clause that
+is not governed by a preposition, after dropping introductory phrases (``In 2024, ...``),
+datelines (``BEIJING - ...``), parentheticals (kept as aliases: ``Alliance (HIMA)``) and
+appositives (``X, through the Y brand, ...`` -> alias Y).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from functools import lru_cache
+
+from bot.models import Fact, FactKind
+
+# --------------------------------------------------------------------------- lexicons
+
+
+def _split(words: str, sep: str | None = None) -> list[str]:
+    return words.split(sep)
+
+
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "lakh": 1e5,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "crore": 1e7,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+_SHORT_SCALES = {"k", "m", "b"}  # only trusted right after a currency symbol ("$5m")
+
+_NUMBER_WORDS = _split(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred thousand million billion trillion"
+)
+
+# Symbol or code written before the number -> (ISO code, plain unit word).
+_CURRENCY_PREFIXES: dict[str, tuple[str, str]] = {
+    "US$": ("USD", "U.S. dollars"),
+    "U.S.$": ("USD", "U.S. dollars"),
+    "HK$": ("HKD", "Hong Kong dollars"),
+    "NT$": ("TWD", "New Taiwan dollars"),
+    "A$": ("AUD", "Australian dollars"),
+    "C$": ("CAD", "Canadian dollars"),
+    "S$": ("SGD", "Singapore dollars"),
+    "R$": ("BRL", "reais"),
+    "$": ("USD", "dollars"),
+    "€": ("EUR", "euros"),
+    "£": ("GBP", "pounds"),
+    "¥": ("CNY", "yuan"),  # re-mapped to JPY when a document talks about yen and not yuan
+    "₹": ("INR", "rupees"),
+    "₩": ("KRW", "won"),
+    "₽": ("RUB", "rubles"),
+    "Rs.": ("INR", "rupees"),
+    "Rs": ("INR", "rupees"),
+}
+_ISO_CODES = {
+    "USD": "U.S. dollars",
+    "EUR": "euros",
+    "GBP": "pounds",
+    "CNY": "yuan",
+    "RMB": "yuan",
+    "JPY": "yen",
+    "KRW": "won",
+    "INR": "rupees",
+    "CHF": "Swiss francs",
+    "HKD": "Hong Kong dollars",
+    "AUD": "Australian dollars",
+    "CAD": "Canadian dollars",
+    "SGD": "Singapore dollars",
+    "TWD": "New Taiwan dollars",
+    "RUB": "rubles",
+    "BRL": "reais",
+    "SEK": "kronor",
+    "NOK": "kroner",
+    "DKK": "kroner",
+    "PLN": "zloty",
+    "TRY": "lira",
+    "ZAR": "rand",
+    "MXN": "pesos",
+    "AED": "dirhams",
+    "SAR": "riyals",
+    "THB": "baht",
+    "MYR": "ringgit",
+    "IDR": "rupiah",
+    "VND": "dong",
+}
+# Currency names written after the number (longest first when compiled) -> ISO code.
+_CURRENCY_NAMES: dict[str, str] = {
+    "u.s. dollars": "USD",
+    "u.s. dollar": "USD",
+    "us dollars": "USD",
+    "us dollar": "USD",
+    "american dollars": "USD",
+    "dollars": "USD",
+    "dollar": "USD",
+    "hong kong dollars": "HKD",
+    "australian dollars": "AUD",
+    "canadian dollars": "CAD",
+    "singapore dollars": "SGD",
+    "new taiwan dollars": "TWD",
+    "chinese yuan": "CNY",
+    "yuan": "CNY",
+    "renminbi": "CNY",
+    "euros": "EUR",
+    "euro": "EUR",
+    "pounds sterling": "GBP",
+    "british pounds": "GBP",
+    "pounds": "GBP",
+    "pound": "GBP",
+    "sterling": "GBP",
+    "japanese yen": "JPY",
+    "yen": "JPY",
+    "south korean won": "KRW",
+    "korean won": "KRW",
+    "won": "KRW",
+    "indian rupees": "INR",
+    "rupees": "INR",
+    "rupee": "INR",
+    "swiss francs": "CHF",
+    "francs": "CHF",
+    "rubles": "RUB",
+    "roubles": "RUB",
+    "reais": "BRL",
+    "kronor": "SEK",
+    "zloty": "PLN",
+    "lira": "TRY",
+    "pesos": "MXN",
+    "dirhams": "AED",
+    "riyals": "SAR",
+    "baht": "THB",
+    "ringgit": "MYR",
+    "rupiah": "IDR",
+}
+_CURRENCY_ALIASES = {"rmb": "CNY", "cny": "CNY", "¥": "CNY", "$": "USD", "us$": "USD", "€": "EUR", "£": "GBP"}
+
+# Physical / technical units (case-sensitive where case matters: MW vs mW).
+_MEASUREMENT_UNITS = _split(
+    "TWh|GWh|MWh|kWh|Wh|TW|GW|MW|kW|mAh|Ah|km/h|mph|km|kilometres|kilometers|kilometre|kilometer|miles|mile|"
+    "square metres|square meters|sq ft|hectares|acres|tonnes|tons|tonne|ton|kg|kilograms|grams|litres|liters|"
+    "gallons|barrels|bpd|cubic metres|cubic meters|nanometres|nanometers|nm",
+    "|",
+)
+_TIME_UNITS = _split("years year months month weeks week days day hours hour minutes minute decades decade quarters")
+
+_MONTHS = _split(
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec"
+)
+_WEEKDAYS = _split("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
+
+# Surface form -> measure lemma. General business English, nothing document-specific.
+_MEASURE_FORMS: dict[str, tuple[str, ...]] = {
+    "deliver": ("deliver", "delivers", "delivered", "delivering", "delivery", "deliveries"),
+    "ship": ("ship", "ships", "shipped", "shipping", "shipment", "shipments"),
+    "sell": ("sell", "sells", "sold", "selling", "sale", "sales"),
+    "produce": (
+        "produce",
+        "produces",
+        "produced",
+        "producing",
+        "production",
+        "output",
+        "manufacture",
+        "manufactured",
+        "manufactures",
+        "manufacturing",
+        "make",
+        "makes",
+        "made",
+    ),
+    "invest": ("invest", "invests", "invested", "investing", "investment", "investments", "inject", "injected"),
+    "pay": ("pay", "pays", "paid", "paying", "payment", "payments", "spend", "spends", "spent", "spending"),
+    "acquire": (
+        "acquire",
+        "acquires",
+        "acquired",
+        "acquisition",
+        "buy",
+        "buys",
+        "bought",
+        "purchase",
+        "purchased",
+        "purchases",
+    ),
+    "price": ("price", "prices", "priced", "pricing", "cost", "costs", "costing", "segment"),
+    "revenue": ("revenue", "revenues", "turnover"),
+    "profit": ("profit", "profits", "earnings", "earned", "earn", "earns"),
+    "stake": (
+        "stake",
+        "stakes",
+        "ownership",
+        "equity",
+        "holding",
+        "holdings",
+        "share",
+        "shares",
+        "own",
+        "owns",
+        "owned",
+        "hold",
+        "holds",
+        "held",
+    ),
+    "market share": ("market share",),
+    "employ": ("employ", "employs", "employed", "employees", "employee", "staff", "workforce", "headcount", "workers"),
+    "capacity": ("capacity", "capacities"),
+    "valuation": ("valuation", "valued", "worth"),
+    "raise": ("raise", "raises", "raised", "raising", "funding", "financing"),
+    "increase": (
+        "increase",
+        "increases",
+        "increased",
+        "grow",
+        "grows",
+        "grew",
+        "growth",
+        "rise",
+        "rises",
+        "rose",
+        "risen",
+        "gain",
+        "gained",
+        "gains",
+        "jump",
+        "jumped",
+        "climb",
+        "climbed",
+        "surge",
+        "surged",
+        "up",
+        "expand",
+        "expanded",
+        "expands",
+        "expanding",
+        "expansion",
+        "boost",
+        "boosted",
+        "double",
+        "doubled",
+    ),
+    "decrease": (
+        "decrease",
+        "decreases",
+        "decreased",
+        "decline",
+        "declined",
+        "declines",
+        "fall",
+        "falls",
+        "fell",
+        "drop",
+        "dropped",
+        "drops",
+        "cut",
+        "cuts",
+        "reduce",
+        "reduced",
+        "shrank",
+        "down",
+    ),
+    "build": ("build", "builds", "built", "construct", "constructed", "open", "opened", "opens"),
+    "operate": ("operate", "operates", "operated", "run", "runs"),
+}
+_LEMMA: dict[str, str] = {form: lemma for lemma, forms in _MEASURE_FORMS.items() for form in forms}
+_CHANGE_MEASURES = {"increase", "decrease"}
+# Words that name a price band rather than a quantity of their own.
+_PRICE_BAND_NOUNS = {"segment", "range", "bracket", "band", "class", "tier"}
+
+_PREPOSITIONS = set(
+    _split(
+        "in of to with through from by for at on into onto than as like including between among under against over "
+        "via across about within without toward towards behind beyond per versus vs after before during since until "
+        "around near alongside amid despite unlike besides except upon"
+    )
+)
+_DETERMINERS = set(_split("the a an its their his her our this that these those such"))
+_STOPWORDS = (
+    _PREPOSITIONS
+    | _DETERMINERS
+    | set(
+        _split(
+            "and or but nor so yet is are was were be been being has have had will would can could may might "
+            "must should shall do does did not no which who whom whose what when where while that than also just "
+            "only even more most less least each every all some any both either neither other another it they he "
+            "she we you i them him percent per cent"
+        )
+    )
+)
+# Capitalised words that start sentences but are not names.
+_NON_NAMES = {w.capitalize() for w in _STOPWORDS} | set(
+    _split(
+        "However Still Meanwhile Instead Also Although While Though Because Since If When After Before As Once Unless "
+        "Whereas Both Many Most Some All Each Every Other Another Further Furthermore Moreover Additionally Overall "
+        "Now Then Today Yesterday Tomorrow Last Next First Second Third Finally Here There We They It He She I You "
+        "Yes No Not Despite Given Under Against Across Following According Amid Like Unlike Including Industry "
+        "Analysts Experts Sources Officials Consumers Customers Investors Shareholders"
+    )
+)
+_DETERMINERS_CAP = {w.capitalize() for w in _DETERMINERS}
+_REPORTING = r"(?:says?|said|reported|reports|noted|notes|stated|states|estimated|estimates|believes?|added|adds)"
+_SUBORDINATORS = "While|Although|Though|Because|Since|If|When|Whereas|After|Before|Once|Unless"
+_BOUND_LOWER = r"(?:more than|over|above|at least|exceeding|in excess of|upwards of|no less than|north of)"
+_BOUND_UPPER = r"(?:less than|fewer than|under|below|up to|at most|no more than|as much as|as many as)"
+_APPROX = r"(?:about|approximately|approx\.|around|roughly|nearly|almost|some|close to|an estimated|estimated|~|≈)"
+
+# --------------------------------------------------------------------------- regexes
+
+_DIG = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_WORDNUM = rf"(?i:\b(?:{_WORD})(?:(?:-|\s+)(?:{_WORD}))*\b)"
+_CUR_PRE = (
+    "(?:"
+    + "|".join(re.escape(k) for k in sorted(_CURRENCY_PREFIXES, key=len, reverse=True))
+    + "|(?:"
+    + "|".join(_ISO_CODES)
+    + r")\s?)"
+)
+_SCALE = r"(?:\s*(?:thousand|million|billion|trillion|lakh|crore)\b|\s?(?:bn|mn|tn)\b|(?:k|m|b)\b)"
+_ATOM = rf"(?:{_CUR_PRE})?(?:{_DIG}|{_WORDNUM})(?:{_SCALE})?"
+_ATOM_RE = re.compile(rf"(?P<cur>{_CUR_PRE})?(?P<num>{_DIG}|{_WORDNUM})(?P<scale>{_SCALE})?")
+_MENTION_RE = re.compile(
+    rf"""(?<![\w.,$€£¥/])
+    (?:
+        (?P<between>between\s+)(?P<a1>{_ATOM})(?:\s*%)?\s+and\s+(?P<b1>{_ATOM})
+      | (?P<a2>{_ATOM})(?P<apct>\s*%)?(?P<conn>\s*[–—]\s*|(?<=\d)\s*-\s*(?=[\d$€£¥])|\s+to\s+)(?P<b2>{_ATOM})
+      | (?P<a3>{_ATOM})
+    )(?![\w])""",
+    re.VERBOSE,
+)
+_VAGUE_RE = re.compile(
+    r"\b(?P<mult>(?:tens|hundreds)\s+of\s+)?(?P<num>thousands|millions|billions|trillions)\s+of\b", re.IGNORECASE
+)
+_PCT_RE = re.compile(
+    r"\s*(?P<u>%|percent\b|per\s+cent\b|pct\b|percentage\s+points?\b|basis\s+points?\b|bps\b)", re.IGNORECASE
+)
+_CUR_SUFFIX_RE = re.compile(
+    r"\s*(?:of\s+)?(?P<u>"
+    + "|".join(re.escape(k) for k in sorted(_CURRENCY_NAMES, key=len, reverse=True))
+    + r")(?![\w])|\s*(?P<code>"
+    + "|".join(_ISO_CODES)
+    + r")\b",
+    re.IGNORECASE,
+)
+_MEAS_UNIT_RE = re.compile(
+    r"\s*-?\s*(?:of\s+)?(?P<u>"
+    + "|".join(re.escape(u) for u in sorted(_MEASUREMENT_UNITS, key=len, reverse=True))
+    + r")(?![\w/])"
+)
+_TIME_UNIT_RE = re.compile(r"\s*-?\s*(?P<u>" + "|".join(_TIME_UNITS) + r")\b", re.IGNORECASE)
+_RATIO_RE = re.compile(r"\s*(?P<u>times\b|-?fold\b|x\b)", re.IGNORECASE)
+_WORD_RE = re.compile(r"\s+(?P<w>[A-Za-z][A-Za-z’'-]*)")
+
+_MONTH_ALT = "|".join(_MONTHS)
+_PERIOD_RE = re.compile(
+    rf"""\b(?P<p>
+        (?:first|second|third|fourth|1st|2nd|3rd|4th|final|last)\s+quarter(?:\s+of\s+(?:19|20)\d\d)?
+      | Q[1-4](?:\s*(?:19|20)\d\d)?
+      | (?:first|second)\s+half(?:\s+of\s+(?:19|20)\d\d)?
+      | H[12](?:\s*(?:19|20)\d\d)?
+      | first\s+\w+\s+months(?:\s+of\s+(?:19|20)\d\d)?
+      | (?:{_MONTH_ALT})\.?(?:\s+\d{{1,2}})?(?:,?\s+(?:19|20)\d\d)?
+      | (?:fiscal\s+(?:year\s+)?|FY\s?)(?:19|20)?\d\d
+      | (?:last|this|next|previous|past)\s+(?:year|quarter|month|week)
+      | year[- ]to[- ]date
+      | (?:a\s+)?year\s+(?:earlier|ago|before)
+      | (?:19|20)\d\d
+    )\b""",
+    re.VERBOSE,
+)
+_NAME_TOKEN = r"[“\"‘]?(?:[A-Z][\w&.’'-]*|\d+[A-Z][\w-]*)[”\"’]?"
+_NP_RE = re.compile(rf"{_NAME_TOKEN}(?:\s+(?:(?:of|de|and|&)\s+)?{_NAME_TOKEN})*")
+_VERBISH_RE = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|will|would|can|could|may|might|must|should|shall|do|does|did|"
+    r"[a-z]{3,}ed)\b"
+)
+_CLAUSE_START_RE = re.compile(rf"[“\"]?[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|{_DIG}))*\s+(?:also\s+)?[a-z]")
+_COORD_RE = re.compile(r";\s+|,\s+(?:and|but|while|whereas|yet|so|although|though)\s+")
+_REPORT_RE = re.compile(rf"\b{_REPORTING}\s+(?:that\s+)?(?=[“\"]?[A-Z])")
+_DATELINE_RE = re.compile(r"^[A-Z][\w.’'-]*(?:[ ,]+[A-Z][\w.’'-]*)*\s*(?:\([^)]*\)\s*)?[-–—]+\s+")
+_INTRO_RE = re.compile(
+    r"\s*(?:(?:in|on|at|for|under|against|with|by|as|from|during|after|before|despite|unlike|like|amid|among|"
+    r"following|according\s+to|meanwhile|however|still|instead|also|overall|moreover|furthermore|additionally|"
+    r"for\s+instance|for\s+example|in\s+addition|as\s+for|regarding)\b[^,;]*?),\s+",
+    re.IGNORECASE,
+)
+_ORG_NOUNS = (
+    r"company|firm|group|carmaker|automaker|maker|manufacturer|producer|supplier|business|startup|brand|"
+    r"bank|lender|insurer|retailer|operator|developer|conglomerate|corporation|giant|unit|subsidiary"
+)
+_PRONOUN_RE = re.compile(
+    rf"\s*(?:it|its|they|their|he|she|(?-i:[Tt]he)\s+(?:[A-Za-z-]+\s+){{0,3}}?(?:{_ORG_NOUNS}))\b", re.IGNORECASE
+)
+_MAY_HAVE_NUMBER_RE = re.compile(rf"\d|(?i:\b(?:{_WORD})\b|illions\s+of)")
+_FIRST_VERB_RE = re.compile(
+    _VERBISH_RE.pattern
+    + "|"
+    + r"\b(?:"
+    + "|".join(sorted((w for w in _LEMMA if " " not in w), key=len, reverse=True))
+    + r")\b"
+)
+_DATE_CONTEXT_RE = re.compile(
+    r"(?:\b(?:in|since|by|from|to|until|through|during|of|for|early|late|mid|fiscal|FY|year|before|after|"
+    + "|".join(_MONTHS)
+    + r")|,|-)\s*$",
+    re.IGNORECASE,
+)
+_APPROX_BEFORE_RE = re.compile(rf"(?:\b|^|\(){_APPROX}\s*$", re.IGNORECASE)
+_LOWER_BEFORE_RE = re.compile(rf"\b{_BOUND_LOWER}\s*$", re.IGNORECASE)
+_UPPER_BEFORE_RE = re.compile(rf"\b{_BOUND_UPPER}\s*$", re.IGNORECASE)
+_ABOUT_RE = re.compile(rf"\s*(?i:for|as\s+for|regarding)\s+({_NP_RE.pattern}),\s+")
+_BY_AGENT_RE = re.compile(rf"\bby\s+(?:the\s+)?({_NP_RE.pattern})")
+_OBJECT_RE = re.compile(rf"\b(?:in|of|into|for)\s+(?:the\s+|a\s+|an\s+)?({_NP_RE.pattern})")
+_PAIR_GAP_RE = re.compile(
+    rf"\s*(?:\(|\[|,|/|or\b|or\s+)?\s*(?:or\s+)?(?:{_APPROX}|equivalent\s+to|equal\s+to)?\s*", re.IGNORECASE
+)
+_SENT_BREAK_RE = re.compile(r"[.!?]+[\"”’)\]]*\s+|\n+")
+_ABBREVIATIONS = set(_split("mr mrs ms dr prof inc ltd co corp st vs etc no jr sr gen col lt sgt fig approx est"))
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class _Mention:
+    """A quantity found in a sentence, offsets relative to the sentence."""
+
+    start: int
+    end: int
+    qstart: int
+    qend: int
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    kind: FactKind = "other"
+    unit: str | None = None
+    currency: str | None = None
+    role: str | None = None
+    approximate: bool = False
+    measure: str | None = None
+    subject: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    object: str | None = None
+    period: str | None = None
+    paired: int | None = None
+
+
+@dataclass
+class _Doc:
+    """Document-level context shared while scanning sentences."""
+
+    text: str
+    source: str
+    lower_words: set[str]
+    yen_not_yuan: bool
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    index: int = 0  # sentence being read
+    subjects: dict[int, str | None] = field(default_factory=dict)  # memo of main subjects, by sentence
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def extract_facts(text: str, source: str) -> list[Fact]:
+    """Extract every quantity mentioned in a document as a :class:`Fact`.
+
+    Args:
+        text: The full document text; all offsets index into it.
+        source: The document's name, stored on each fact and hashed into its id.
+
+    Returns:
+        Facts in document order. ``text[f.start:f.end] == f.text`` and
+        ``text[f.sentence_start:f.sentence_end] == f.sentence`` for every fact.
+
+    Example:
+        >>> [f.value for f in extract_facts("Acme sold 1,200 cars in May.", "a.txt")]
+        [1200.0]
+
+    """
+    if not text or not text.strip():
+        return []
+    lowered = text.lower()
+    doc = _Doc(
+        text=text,
+        source=source,
+        lower_words=set(re.findall(r"\b[a-z][a-z’'-]*\b", text)),
+        yen_not_yuan="yen" in lowered and "yuan" not in lowered and "rmb" not in lowered,
+    )
+    doc.sentences = split_sentences(text)
+    facts: list[Fact] = []
+    for i, (s_start, s_end) in enumerate(doc.sentences):
+        doc.index = i
+        facts.extend(_sentence_facts(doc, s_start, s_end))
+    return facts
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Split text into sentence spans (start, end), trimmed of surrounding whitespace.
+
+    Paragraph breaks always end a sentence; ``.``/``!``/``?`` end one when followed by
+    whitespace and an upper-case letter, digit or opening quote, and not after a common
+    abbreviation or a single initial (``U.S. dollars`` stays one sentence).
+
+    Args:
+        text: The text to split.
+
+    Returns:
+        Non-empty sentence spans in order.
+
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_BREAK_RE.finditer(text):
+        if "\n" not in m.group() and not _is_sentence_end(text, m):
+            continue
+        _append_span(text, start, m.start() + _punct_len(m.group()), spans)
+        start = m.end()
+    _append_span(text, start, len(text), spans)
+    return spans
+
+
+def currency_code(name: str) -> str | None:
+    """Map a currency name, symbol or code to its ISO 4217 code.
+
+    Args:
+        name: E.g. ``"yuan"``, ``"RMB"``, ``"U.S. dollars"``, ``"$"``, ``"eur"``.
+
+    Returns:
+        The ISO code, or None when the name is not a known currency.
+
+    """
+    key = " ".join(name.strip().lower().replace("us.", "u.s.").split())
+    if not key:
+        return None
+    if key.upper() in _ISO_CODES:
+        return "CNY" if key.upper() == "RMB" else key.upper()
+    if key in _CURRENCY_ALIASES:
+        return _CURRENCY_ALIASES[key]
+    if key in _CURRENCY_NAMES:
+        return _CURRENCY_NAMES[key]
+    if key.endswith("s") and key[:-1] in _CURRENCY_NAMES:
+        return _CURRENCY_NAMES[key[:-1]]
+    if key + "s" in _CURRENCY_NAMES:
+        return _CURRENCY_NAMES[key + "s"]
+    for prefix, (code, _) in _CURRENCY_PREFIXES.items():
+        if key == prefix.lower():
+            return code
+    return None
+
+
+def measure_lemma(word: str, fuzzy: bool = False) -> str:
+    """Reduce a measure word to its lemma: ``deliveries``/``delivered`` -> ``deliver``.
+
+    Known business words map through a small lexicon; other words get a light
+    suffix-stripping so that the same function normalises facts and queries alike.
+
+    Args:
+        word: A word or short phrase.
+        fuzzy: Also map near-misses of lexicon words (``delivries``), for user queries.
+
+    Returns:
+        The lemma (lower case); the input lower-cased when nothing applies.
+
+    """
+    w = " ".join(word.lower().strip().split())
+    if w in _LEMMA:
+        return _LEMMA[w]
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            stem = w[: -len(suffix)] + repl
+            for cand in (stem, stem + "e", stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem):
+                if cand in _LEMMA:
+                    return _LEMMA[cand]
+            if suffix == "s" and w.endswith(("ss", "us", "is")):
+                return w
+            return _close_lemma(w) if fuzzy else stem
+    return _close_lemma(w) if fuzzy else w
+
+
+def _close_lemma(word: str) -> str:
+    close = get_close_matches(word, _LEMMA.keys(), n=1, cutoff=0.85) if len(word) >= 5 else []
+    return _LEMMA[close[0]] if close else measure_lemma(word)
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _punct_len(match_text: str) -> int:
+    return len(match_text) - len(match_text.lstrip('.!?"”’)]')) if match_text[:1] in ".!?" else 0
+
+
+def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
+    nxt = text[m.end() : m.end() + 1]
+    if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in '“"‘('):
+        return False
+    word = re.search(r"([\w.]+)$", text[max(0, m.start() - 12) : m.start()])
+    if word:
+        token = word.group(1).lower().rstrip(".")
+        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()) or re.fullmatch(r"(\w\.)+\w", token):
+            return False
+    return True
+
+
+def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+# --------------------------------------------------------------------------- mentions
+
+
+_SMALL_NUMBERS = {w: i for i, w in enumerate(_NUMBER_WORDS[:20])} | {
+    w: 20 + 10 * i for i, w in enumerate(_NUMBER_WORDS[20:28])
+}
+
+
+@lru_cache(maxsize=4096)
+def _word_number(words: str) -> float | None:
+    low = words.lower()
+    parts = low.split("-")
+    # Fast path for "five", "twenty-one" (number-parser costs ~2 ms per new phrase).
+    if len(parts) == 1 and low in _SMALL_NUMBERS:
+        return float(_SMALL_NUMBERS[low])
+    if len(parts) == 2 and parts[0] in _SMALL_NUMBERS and parts[1] in _SMALL_NUMBERS and _SMALL_NUMBERS[parts[1]] < 10:
+        return float(_SMALL_NUMBERS[parts[0]] + _SMALL_NUMBERS[parts[1]])
+    try:
+        from number_parser import parse_number  # lazy: only compound phrases ("two million") pay the import
+    except ImportError:  # optional at run time: without it such phrases are simply not extracted
+        return None
+    value = parse_number(low)
+    return float(value) if value is not None else None
+
+
+def _atom_value(atom: str, has_currency_context: bool) -> tuple[float | None, bool]:
+    """Value of one number atom and whether it carried a scale word."""
+    m = _ATOM_RE.fullmatch(atom)
+    if not m:
+        return None, False
+    num = m.group("num")
+    if num[0].isdigit():
+        value: float | None = float(num.replace(",", ""))
+    else:
+        value = _word_number(num)
+    scale = (m.group("scale") or "").strip().lower()
+    if value is None:
+        return None, False
+    if scale:
+        if scale in _SHORT_SCALES and not (m.group("cur") or has_currency_context):
+            return None, False
+        value *= _SCALES[scale]
+    return value, bool(scale)
+
+
+def _find_mentions(doc: _Doc, sent: str) -> list[_Mention]:
+    out: list[_Mention] = []
+    for m in _MENTION_RE.finditer(sent):
+        mention = _mention_from_match(doc, sent, m)
+        if mention is not None:
+            out.extend(mention)
+    taken = [(x.qstart, x.qend) for x in out]
+    for m in _VAGUE_RE.finditer(sent):
+        if not any(a <= m.start() < b for a, b in taken):
+            vague = _vague_mention(doc, sent, m)
+            if vague:
+                out.append(vague)
+    out.sort(key=lambda x: x.start)
+    return out
+
+
+def _mention_from_match(doc: _Doc, sent: str, m: re.Match[str]) -> list[_Mention] | None:
+    if m.group("a1"):
+        a, b, a_key, b_key = m.group("a1"), m.group("b1"), "a1", "b1"
+    elif m.group("a2"):
+        a, b, a_key, b_key = m.group("a2"), m.group("b2"), "a2", "b2"
+    else:
+        a, b, a_key, b_key = m.group("a3"), None, "a3", None
+    a_start = m.start(a_key)
+    a_cur = _ATOM_RE.fullmatch(a)
+    num_start = a_start + (len(a_cur.group("cur")) if a_cur and a_cur.group("cur") else 0)
+    prefix = sent[:a_start]
+    hyphen_word = re.search(r"([A-Za-z]+)-$", prefix)
+    if hyphen_word and hyphen_word.group(1).lower() not in {"sub", "mid", "pre", "post", "over", "under"}:
+        return None  # part of an identifier such as COVID-19
+    if re.search(r"(?:No\.|#)\s*$", prefix):
+        return None
+    if b is None:
+        single = _single_mention(doc, sent, m, a, num_start, m.end(a_key))
+        return [single] if single else None
+    return _range_mentions(doc, sent, m, a, b, num_start, b_key)
+
+
+def _single_mention(doc: _Doc, sent: str, m: re.Match[str], atom: str, num_start: int, end: int) -> _Mention | None:
+    cur_code, cur_unit = _prefix_currency(doc, atom)
+    value, scaled = _atom_value(atom, cur_code is not None)
+    if value is None:
+        return None
+    parts = _ATOM_RE.fullmatch(atom)
+    number = parts.group("num") if parts else atom
+    word_form = not number[:1].isdigit()
+    mention = _Mention(start=num_start, end=end, qstart=m.start(), qend=end, value=value)
+    _attach_unit(doc, sent, mention, cur_code, cur_unit)
+    if word_form and not _keep_word_number(sent, m.start(), number, mention):
+        return None
+    if _looks_like_identifier(sent, mention, number, scaled):
+        return None
+    _maybe_year(sent, mention, number, scaled)
+    _qualify(sent, mention)
+    return mention
+
+
+def _range_mentions(
+    doc: _Doc, sent: str, m: re.Match[str], a: str, b: str, num_start: int, b_key: str
+) -> list[_Mention] | None:
+    a_code, a_unit = _prefix_currency(doc, a)
+    b_code, b_unit = _prefix_currency(doc, b)
+    code, unit = (a_code, a_unit) if a_code else (b_code, b_unit)
+    lo, lo_scaled = _atom_value(a, code is not None)
+    hi, hi_scaled = _atom_value(b, code is not None)
+    if lo is None or hi is None:
+        return None
+    if hi_scaled and not lo_scaled:
+        scale = (_ATOM_RE.fullmatch(b).group("scale") or "").strip().lower()  # type: ignore[union-attr]
+        if lo * _SCALES[scale] <= hi:
+            lo *= _SCALES[scale]
+    end = m.end(b_key)
+    from_to = bool(re.search(r"\bfrom\s+$", sent[: m.start()], re.IGNORECASE)) and not m.group("between")
+    if from_to:
+        first = _Mention(start=num_start, end=m.end("a2"), qstart=m.start(), qend=m.end("a2"), value=lo, role="from")
+        b_cur = _ATOM_RE.fullmatch(b)
+        b_num = m.start(b_key) + (len(b_cur.group("cur")) if b_cur and b_cur.group("cur") else 0)
+        second = _Mention(start=b_num, end=end, qstart=m.start(b_key), qend=end, value=hi, role="to")
+        for part in (first, second):
+            _attach_unit(doc, sent, part, code, unit, unit_from=end)
+            if m.group("apct"):
+                part.kind, part.unit = "percent", "percent"
+            _qualify(sent, part)
+        return [first, second]
+    mention = _Mention(start=num_start, end=end, qstart=m.start(), qend=end, value=None, low=lo, high=hi)
+    _attach_unit(doc, sent, mention, code, unit)
+    if lo >= 1800 and hi <= 2100 and float(lo).is_integer() and mention.unit is None and mention.currency is None:
+        mention.kind = "date"
+    if lo > hi:  # "2023-24" style or not a range at all: keep the first number only
+        return None
+    _qualify(sent, mention)
+    return [mention]
+
+
+def _prefix_currency(doc: _Doc, atom: str) -> tuple[str | None, str | None]:
+    m = _ATOM_RE.fullmatch(atom)
+    if not m or not m.group("cur"):
+        return None, None
+    cur = m.group("cur").strip()
+    if cur in _CURRENCY_PREFIXES:
+        code, unit = _CURRENCY_PREFIXES[cur]
+    else:
+        code, unit = ("CNY" if cur == "RMB" else cur), _ISO_CODES.get(cur, cur)
+    if cur == "¥" and doc.yen_not_yuan:
+        code, unit = "JPY", "yen"
+    return code, unit
+
+
+def _attach_unit(
+    doc: _Doc,
+    sent: str,
+    mention: _Mention,
+    cur_code: str | None,
+    cur_unit: str | None,
+    unit_from: int | None = None,
+) -> None:
+    """Read the unit after the number (percent, currency, measurement, time, noun) and set kind."""
+    pos = unit_from if unit_from is not None else mention.qend
+    rest = sent[pos:]
+    scale_factor = 1.0
+    if (pm := _PCT_RE.match(rest)) is not None:
+        word = pm.group("u").lower()
+        scale_factor = 1e-4 if word.startswith(("basis", "bps")) else 1e-2
+        mention.kind = "percent"
+        mention.unit = (
+            "percentage points" if "point" in word else ("basis points" if scale_factor == 1e-4 else "percent")
+        )
+        _extend(mention, pos + pm.end(), unit_from)
+    elif (cm := _CUR_SUFFIX_RE.match(rest)) is not None:
+        written = cm.group("u") or cm.group("code")
+        mention.kind = "money"
+        mention.currency = currency_code(written) or cur_code
+        mention.unit = " ".join(written.split()) if cm.group("u") else _ISO_CODES.get(written.upper(), written)
+        _extend(mention, pos + cm.end(), unit_from)
+    elif cur_code:
+        mention.kind, mention.currency, mention.unit = "money", cur_code, cur_unit
+    elif (mm := _MEAS_UNIT_RE.match(rest)) is not None:
+        mention.kind, mention.unit = "other", mm.group("u")
+        _extend(mention, pos + mm.end(), unit_from)
+    elif (tm := _TIME_UNIT_RE.match(rest)) is not None:
+        mention.kind, mention.unit = "period", tm.group("u").lower()
+        _extend(mention, pos + tm.end(), unit_from)
+    elif (rm := _RATIO_RE.match(rest)) is not None:
+        mention.kind, mention.unit = "ratio", "times"
+        _extend(mention, pos + rm.end(), unit_from)
+    else:
+        noun, noun_end = _count_noun(rest)
+        is_int = all(v is None or float(v).is_integer() for v in (mention.value, mention.low, mention.high))
+        mention.kind = "count" if (noun or is_int) else "other"
+        if noun:
+            mention.unit = noun
+            _extend(mention, pos + noun_end, unit_from)
+    if scale_factor != 1.0:
+        for attr in ("value", "low", "high"):
+            v = getattr(mention, attr)
+            if v is not None:
+                setattr(mention, attr, v * scale_factor)
+
+
+def _extend(mention: _Mention, new_end: int, unit_from: int | None) -> None:
+    # For the "from" half of "from five to seven brands" the unit is shared, not part of its span.
+    if unit_from is None or mention.role == "to":
+        mention.qend = max(mention.qend, new_end)
+
+
+def _count_noun(rest: str) -> tuple[str | None, int]:
+    """First plural noun among the next three words (``81,864 new vehicles`` -> vehicles)."""
+    pos = 0
+    for _ in range(3):
+        m = _WORD_RE.match(rest, pos)
+        if not m:
+            break
+        word = m.group("w")
+        low = word.lower()
+        if low in _STOPWORDS or (word[0].isupper() and not word.isupper()):
+            break
+        if _is_plural(word):
+            return word, m.end()
+        pos = m.end()
+    return None, 0
+
+
+def _is_plural(word: str) -> bool:
+    if re.fullmatch(r"[A-Z]{2,}s", word):
+        return True
+    low = word.lower()
+    if low in {"people", "staff", "personnel", "children", "men", "women", "units", "cattle"}:
+        return True
+    return low.endswith("s") and not low.endswith(("ss", "us", "is", "’s", "'s")) and len(low) > 3
+
+
+def _keep_word_number(sent: str, start: int, atom: str, mention: _Mention) -> bool:
+    """Spelled-out numbers: drop names ('Formula One') and pronoun 'one' ('one of the')."""
+    if atom[0].isupper() and sent[:start].strip():
+        return False
+    if atom.strip().lower() == "one":
+        return mention.unit is not None and mention.kind in {"count", "money", "period", "percent", "other"}
+    return True
+
+
+def _looks_like_identifier(sent: str, mention: _Mention, atom: str, scaled: bool) -> bool:
+    """'Model 3', 'Mate 60': a bare small integer right after a capitalised word."""
+    if scaled or mention.kind in {"money", "percent"} or not atom[:1].isdigit():
+        return False
+    if mention.value is None or mention.value >= 1000 or "," in atom or "." in atom:
+        return False
+    before = re.search(r"([A-Za-z][\w-]*)\s+$", sent[: mention.qstart])
+    if not before or not before.group(1)[0].isupper():
+        return False
+    word = before.group(1)
+    at_start = not sent[: before.start(1)].strip()
+    return word not in _MONTHS and not at_start
+
+
+def _maybe_year(sent: str, mention: _Mention, atom: str, scaled: bool) -> None:
+    if scaled or mention.kind not in {"count", "other"} or not re.fullmatch(r"\d{4}", atom):
+        return
+    if not 1800 <= (mention.value or 0) <= 2100:
+        return
+    date_context = _DATE_CONTEXT_RE.search(sent[: mention.qstart])
+    if mention.unit and not date_context:
+        return
+    mention.kind, mention.unit, mention.qend = "date", None, mention.end
+
+
+def _qualify(sent: str, mention: _Mention) -> None:
+    """Approximation and bound words just before the quantity; 'sub-' prefixes."""
+    before = sent[: mention.qstart]
+    if re.search(r"\bsub-$", before, re.IGNORECASE):
+        mention.role = mention.role or "upper_bound"
+        mention.qstart -= 4
+        before = sent[: mention.qstart]
+    if _APPROX_BEFORE_RE.search(before):
+        mention.approximate = True
+    if _LOWER_BEFORE_RE.search(before):
+        mention.role = mention.role or "lower_bound"
+    elif _UPPER_BEFORE_RE.search(before):
+        mention.role = mention.role or "upper_bound"
+
+
+def _vague_mention(doc: _Doc, sent: str, m: re.Match[str]) -> _Mention | None:
+    """'billions of yuan': an order of magnitude, kept as a lower bound with no value."""
+    rest_start = m.end()
+    low = _SCALES[m.group("num").lower().rstrip("s")]
+    if m.group("mult"):
+        low *= 10 if m.group("mult").lower().startswith("tens") else 100
+    mention = _Mention(
+        start=m.start("num"),
+        end=m.end("num"),
+        qstart=m.start(),
+        qend=rest_start,
+        value=None,
+        low=low,
+        approximate=True,
+    )
+    _attach_unit(doc, sent, mention, None, None, unit_from=None)
+    if mention.kind == "count" and mention.unit is None:
+        return None
+    return mention
+
+
+# --------------------------------------------------------------------------- context
+
+
+def _sentence_facts(doc: _Doc, s_start: int, s_end: int) -> list[Fact]:
+    sent = doc.text[s_start:s_end]
+    if not _MAY_HAVE_NUMBER_RE.search(sent):
+        return []
+    mentions = _find_mentions(doc, sent)
+    body_start = _body_start(doc, sent, s_start)
+    clauses = _clauses(sent, body_start)
+    for mention in mentions:
+        _describe(doc, sent, clauses, mention)
+    _change_roles(sent, mentions)
+    _inherit_objects(mentions)
+    _pair_currencies(sent, mentions)
+    return _to_facts(doc, sent, s_start, s_end, mentions)
+
+
+def _body_start(doc: _Doc, sent: str, s_start: int) -> int:
+    """Skip a news dateline ('BEIJING - ') at the start of a paragraph."""
+    if s_start == 0 or doc.text[s_start - 1] == "\n":
+        m = _DATELINE_RE.match(sent)
+        if m and len(m.group()) < 60:
+            return m.end()
+    return 0
+
+
+def _clauses(sent: str, body_start: int) -> list[tuple[int, int]]:
+    cuts: list[tuple[int, int]] = []  # (end of previous clause, start of next)
+    for m in _COORD_RE.finditer(sent, body_start):
+        rest = re.split(r"[,;]", sent[m.end() :], maxsplit=1)[0]
+        if _VERBISH_RE.search(rest) or _CLAUSE_START_RE.match(rest):
+            cuts.append((m.start(), m.end()))
+    for m in _REPORT_RE.finditer(sent, body_start):
+        cuts.append((m.end(), m.end()))
+    lead = re.match(rf"\s*(?:{_SUBORDINATORS})\b[^,]*,\s+", sent[body_start:])
+    if lead:
+        cuts.append((body_start + lead.end(), body_start + lead.end()))
+    cuts.sort()
+    spans, start = [], body_start
+    for end, nxt in cuts:
+        if end > start:
+            spans.append((start, end))
+            start = nxt
+    spans.append((start, len(sent)))
+    return spans
+
+
+def _clause_of(clauses: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    for start, end in clauses:
+        if start <= pos < end:
+            return start, end
+    return clauses[-1] if pos >= clauses[-1][0] else clauses[0]
+
+
+def _describe(doc: _Doc, sent: str, clauses: list[tuple[int, int]], mention: _Mention) -> None:
+    c_start, c_end = _clause_of(clauses, mention.qstart)
+    if mention.kind != "date":
+        subject, aliases = _subject(doc, sent, c_start, mention)
+        if subject is None:
+            subject = _passive_agent(sent[mention.qend : c_end])
+        mention.subject, mention.aliases = subject, aliases
+        mention.measure = _measure(sent, c_start, c_end, mention)
+        mention.object = _object(sent[mention.qend : c_end])
+        mention.period = _period(sent, c_start, c_end, mention)
+
+
+def _subject(doc: _Doc, sent: str, c_start: int, mention: _Mention) -> tuple[str | None, list[str]]:
+    pre = sent[c_start : mention.qstart]
+    offset = 0
+    topic: str | None = None
+    while (m := _INTRO_RE.match(pre, offset)) is not None:
+        intro = m.group()
+        about = _ABOUT_RE.fullmatch(intro)
+        if about and topic is None and _strip_quotes(about.group(1).split()[0]) not in _NON_NAMES:
+            topic = _split_possessive(_clean_name(about.group(1)))[0]
+        offset = m.end()
+    masked = re.sub(r"\([^)]*\)", lambda p: " " * len(p.group()), pre)
+    verb = _FIRST_VERB_RE.search(masked, offset)
+    masked = masked[: verb.start()] if verb else masked  # the subject precedes the verb
+    for np in _NP_RE.finditer(masked, offset):
+        name = _valid_subject(doc, masked, np, c_start == 0 or np.start() == offset)
+        if name is None:
+            continue
+        subject, aliases = _split_possessive(name)
+        aliases += _aliases_after(pre, np.end())
+        return subject, aliases
+    if _PRONOUN_RE.match(pre, offset):
+        return _previous_subject(doc, doc.index), []
+    return topic, []
+
+
+def _valid_subject(doc: _Doc, masked: str, np: re.Match[str], at_start: bool) -> str | None:
+    tokens = np.group().split()
+    while tokens and _strip_quotes(tokens[0]) in _NON_NAMES:
+        tokens.pop(0)
+    if not tokens:
+        return None
+    first = _strip_quotes(tokens[0]).rstrip("’'")
+    if " ".join(tokens) in _MEASUREMENT_UNITS or first in _MONTHS or first in _WEEKDAYS or first.lower() in _STOPWORDS:
+        return None
+    if len(tokens) == 1 and at_start and (first.lower() in doc.lower_words or first.lower() in _LEMMA):
+        return None
+    if _strip_quotes(np.group().split()[0]) in _DETERMINERS_CAP and _followed_by_common_noun(masked, np.end()):
+        return None  # "The Swedish battery maker": a description, not a name
+    words_before = re.findall(r"[A-Za-z’'-]+", masked[: np.start()])
+    while words_before and words_before[-1].lower() in _DETERMINERS:
+        words_before.pop()
+    if words_before and words_before[-1].lower() in _PREPOSITIONS:
+        return None
+    if re.search(r"[-–—]\s*$", masked[: np.start()]) is None and masked[np.end() :].lstrip()[:1] in {"-", "–", "—"}:
+        return None
+    return _clean_name(" ".join(tokens))
+
+
+def _followed_by_common_noun(text: str, end: int) -> bool:
+    nxt = re.match(r"[”\"’]?\s+([a-z][a-z-]*)", text[end:])
+    return bool(nxt) and not _VERBISH_RE.fullmatch(nxt.group(1)) and not nxt.group(1).endswith("s")
+
+
+def _strip_quotes(token: str) -> str:
+    return token.strip('“”"‘')
+
+
+def _clean_name(name: str) -> str:
+    name = _strip_quotes(name).strip(" ,.;:")
+    return re.sub(r"[“”\"]", "", name)
+
+
+def _split_possessive(name: str) -> tuple[str, list[str]]:
+    """'Changan’s Avatr' -> ('Avatr', ['Changan']); 'HIMA’s' -> ('HIMA', [])."""
+    parts = re.split(r"(?:’s|'s|(?<=s)[’'])(?:\s+|$)", name)
+    parts = [p.strip() for p in parts if p.strip()]
+    if len(parts) <= 1:
+        return (parts[0] if parts else name), []
+    return parts[-1], parts[:-1]
+
+
+def _aliases_after(pre: str, np_end: int) -> list[str]:
+    """Parenthetical ('Alliance (HIMA)') and 'through/via X' appositives name the same actor."""
+    aliases: list[str] = []
+    rest = pre[np_end:]
+    paren = re.match(r"\s*\(([^)]{1,60})\)", rest)
+    if paren:
+        aliases.append(_clean_name(paren.group(1)))
+        rest = rest[paren.end() :]
+    appos = re.match(r"\s*,\s*(?:through|via|using|under)\s+([^,]{1,80}),", rest, re.IGNORECASE)
+    if appos:
+        for np in _NP_RE.finditer(appos.group(1)):
+            name = _clean_name(" ".join(t for t in np.group().split() if _strip_quotes(t) not in _NON_NAMES))
+            if name:
+                aliases.append(name)
+    return [a for a in aliases if a]
+
+
+def _passive_agent(after: str) -> str | None:
+    m = _BY_AGENT_RE.search(after.split(",")[0])
+    if m:
+        name = _clean_name(m.group(1))
+        if name and name.split()[0] not in _NON_NAMES and name.split()[0] not in _MONTHS:
+            return _split_possessive(name)[0]
+    return None
+
+
+def _object(after: str) -> str | None:
+    segment = re.split(r"[,;(]", re.sub(r"\([^)]*\)", " ", after), maxsplit=1)[0]
+    for m in _OBJECT_RE.finditer(segment):
+        name = _clean_name(m.group(1))
+        first = name.split()[0] if name else ""
+        if first and first not in _MONTHS and first not in _NON_NAMES and not _PERIOD_RE.fullmatch(name):
+            return _split_possessive(name)[0]
+    return None
+
+
+def _measure(sent: str, c_start: int, c_end: int, mention: _Mention) -> str | None:
+    after = sent[mention.qend : c_end]
+    noun = _measure_after(after, mention.kind)
+    if noun:
+        return noun
+    words = re.findall(r"[A-Za-z][A-Za-z’'-]*", sent[c_start : mention.qstart])
+    lemma, index = _last_measure_word(words)
+    if lemma in _CHANGE_MEASURES and mention.kind != "percent" and mention.role not in {"from", "to"}:
+        # "revenue rose to 6.8 billion": the amount is revenue, not an increase
+        noun, _ = _last_measure_word(words[: index or 0])
+        if noun and noun not in _CHANGE_MEASURES:
+            return noun
+    if lemma in _CHANGE_MEASURES and mention.role in {"from", "to"} and index is not None:
+        head = _noun_before_from(words[index + 1 :])
+        return head or (measure_lemma(mention.unit) if mention.unit else lemma)
+    if lemma:
+        return lemma
+    for word in reversed(words[-4:]):
+        if word.islower() and word.endswith("ed") and word not in _STOPWORDS:
+            return measure_lemma(word)
+    return None
+
+
+def _measure_after(after: str, kind: str) -> str | None:
+    """'10 percent stake', '5 GWh of capacity', 'yuan segment' (a price band)."""
+    m = re.match(r"\s+(?:of\s+)?(?:([a-z][a-z-]*)\s+)?([a-z][a-z-]*)", after)
+    if not m:
+        return None
+    first, second = m.group(1), m.group(2)
+    if first and first in _STOPWORDS:
+        return None
+    for word in (first, second) if first else (second,):
+        if word in _STOPWORDS:
+            return None
+        if kind == "money" and word in _PRICE_BAND_NOUNS:
+            return "price"
+        if f"{word} {second}" in _LEMMA and word == first:
+            return _LEMMA[f"{word} {second}"]
+        if word in _LEMMA:
+            return _LEMMA[word]
+    return None
+
+
+def _last_measure_word(words: list[str]) -> tuple[str | None, int | None]:
+    for i in range(len(words) - 1, max(-1, len(words) - 9), -1):
+        low = words[i].lower()
+        if i + 1 < len(words) and f"{low} {words[i + 1].lower()}" in _LEMMA:
+            return _LEMMA[f"{low} {words[i + 1].lower()}"], i
+        if low in _LEMMA and words[i].islower():
+            return _LEMMA[low], i
+    return None, None
+
+
+def _noun_before_from(words: list[str]) -> str | None:
+    if "from" in words:
+        words = words[: words.index("from")]
+    nouns = [w for w in words if w.islower() and w not in _STOPWORDS]
+    return measure_lemma(nouns[-1]) if nouns else None
+
+
+def _period(sent: str, c_start: int, c_end: int, mention: _Mention) -> str | None:
+    best: tuple[int, str] | None = None
+    for lo, hi in ((c_start, c_end), (0, len(sent))):
+        for m in _PERIOD_RE.finditer(sent, lo, hi):
+            if m.start() < mention.qend and m.end() > mention.qstart:
+                continue  # the quantity itself (a year)
+            gap = m.start() - mention.qend if m.start() >= mention.qend else mention.qstart - m.end()
+            if best is None or gap < best[0]:
+                best = (gap, m.group("p"))
+        if best:
+            return " ".join(best[1].split())
+    return None
+
+
+def _change_roles(sent: str, mentions: list[_Mention]) -> None:
+    """'rose to 6.8 billion from 5.1 billion': mark the two ends of a change."""
+    free = [m for m in mentions if m.role is None]
+    to = [m for m in free if re.search(r"\bto\s+$", sent[: m.qstart])]
+    origin = [m for m in free if re.search(r"\bfrom\s+$", sent[: m.qstart])]
+    if len(to) == 1 and len(origin) == 1 and to[0].kind == origin[0].kind:
+        to[0].role, origin[0].role = "to", "from"
+
+
+def _inherit_objects(mentions: list[_Mention]) -> None:
+    """'X bought a 10% stake in Z, and Y also secured 10% ownership' -> Y's stake is in Z too."""
+    for mention in mentions:
+        if mention.object or not mention.measure:
+            continue
+        for other in mentions:
+            if other is not mention and other.measure == mention.measure and other.object:
+                mention.object = other.object
+                break
+
+
+def _pair_currencies(sent: str, mentions: list[_Mention]) -> None:
+    """Link 'A yuan (about B dollars)' - the same amount stated in two currencies."""
+    money = [m for m in mentions if m.kind == "money" and m.currency]
+    for a, b in itertools.pairwise(money):
+        if a.currency == b.currency or (a.value is None) != (b.value is None):
+            continue
+        between = sent[a.qend : b.qstart]
+        if _PAIR_GAP_RE.fullmatch(between):
+            a.paired, b.paired = id(b), id(a)
+
+
+def _previous_subject(doc: _Doc, index: int, depth: int = 0) -> str | None:
+    """Return the main subject of the nearest earlier sentence that has one (for 'It', 'The company')."""
+    if depth > 4:
+        return None
+    for j in range(index - 1, max(-1, index - 4), -1):
+        if j not in doc.subjects:
+            doc.subjects[j] = _main_subject(doc, j, depth)
+        if doc.subjects[j]:
+            return doc.subjects[j]
+    return None
+
+
+def _main_subject(doc: _Doc, j: int, depth: int) -> str | None:
+    s_start, s_end = doc.sentences[j]
+    sent = doc.text[s_start:s_end]
+    c_start, c_end = _clauses(sent, _body_start(doc, sent, s_start))[0]
+    probe = _Mention(start=c_end, end=c_end, qstart=c_end, qend=c_end, value=None)
+    saved = doc.index
+    doc.index = j
+    try:
+        pre = sent[c_start:c_end]
+        offset = 0
+        while (m := _INTRO_RE.match(pre, offset)) is not None:
+            offset = m.end()
+        if _PRONOUN_RE.match(pre, offset):
+            return _previous_subject(doc, j, depth + 1)
+        subject, _ = _subject(doc, sent, c_start, probe)
+        return subject
+    finally:
+        doc.index = saved
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _fact_id(source: str, start: int, end: int, text: str) -> str:
+    return "f-" + hashlib.sha1(f"{source}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:10]
+
+
+def _to_facts(doc: _Doc, sent: str, s_start: int, s_end: int, mentions: list[_Mention]) -> list[Fact]:
+    ids = {}
+    for m in mentions:
+        ids[id(m)] = _fact_id(doc.source, s_start + m.start, s_start + m.end, sent[m.start : m.end])
+    facts = []
+    for m in mentions:
+        facts.append(
+            Fact(
+                id=ids[id(m)],
+                source=doc.source,
+                text=sent[m.start : m.end],
+                start=s_start + m.start,
+                end=s_start + m.end,
+                quantity_text=sent[m.qstart : m.qend],
+                value=m.value,
+                low=m.low,
+                high=m.high,
+                kind=m.kind,
+                unit=m.unit,
+                currency=m.currency,
+                subject=m.subject,
+                subject_aliases=m.aliases,
+                object=m.object,
+                measure=m.measure,
+                period=m.period,
+                sentence=sent,
+                sentence_start=s_start,
+                sentence_end=s_end,
+                paired_with=ids.get(m.paired) if m.paired else None,
+                role=m.role,
+                approximate=m.approximate,
+            )
+        )
+    return facts

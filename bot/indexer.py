@@ -1,0 +1,243 @@
+"""Index stage: bring the Chroma index in line with the documents folder.
+
+Incremental and idempotent: a document whose bytes (and splitter settings) are
+unchanged is skipped; a changed one is re-split, only its new chunks are
+embedded, and its stale chunks and facts are removed; a document that
+disappeared from the folder is removed from the index. Work is committed one
+batch of documents at a time, each document's manifest record last, so an
+interrupted run leaves a usable index and the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.embed import MiniLMEmbeddings
+from bot.errors import BotError, DocumentError, InputError
+from bot.load import LoadedDocument, check_docs_dir, discover, file_sha256, load_document
+from bot.models import Chunk, Fact
+from bot.settings import Settings
+from bot.split import SPLITTER_VERSION, split_document
+from bot.store import DocRecord, Store, dump_manifest
+
+ProgressFn = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, description)`` while chunks are embedded."""
+WarnFn = Callable[[str], None]
+
+_COMMIT_CHUNKS = 256  # chunks embedded per commit batch
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    files: int = 0
+    indexed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded: int = 0
+    chunks: int = 0
+    facts: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for people: files, chunks, facts, skipped, seconds."""
+        return (
+            f"{self.files} files ({len(self.indexed)} indexed, {self.unchanged} unchanged, "
+            f"{len(self.removed)} removed), {self.chunks} chunks ({self.embedded} embedded), "
+            f"{self.facts} facts, {len(self.skipped)} skipped, {self.seconds:.1f} s"
+        )
+
+
+def splitter_key(settings: Settings) -> str:
+    """Identifies the splitting that produced a document's chunks; a change forces re-indexing."""
+    return f"{SPLITTER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}"
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """Hold the index's writer lock (embedded Chroma is not safe for two writers).
+
+    Raises:
+        BotError: If another process is writing to the same index.
+    """
+    if settings.chroma_url:  # the server serialises writes itself
+        yield
+        return
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.index_dir / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BotError(
+                f"Another process is writing to the index in {settings.index_dir}; "
+                "wait for it, or use a Chroma server (BOT_CHROMA_URL) for many processes."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def doc_roots(settings: Settings) -> list[tuple[Path, str]]:
+    """Folders whose documents make up the index: the docs folder and the upload folder."""
+    return [(settings.docs_dir, ""), (settings.uploads_dir, "uploads/")]
+
+
+def sync_index(
+    settings: Settings,
+    store: Store | None = None,
+    embedder: MiniLMEmbeddings | None = None,
+    progress: ProgressFn | None = None,
+    warn: WarnFn | None = None,
+) -> IndexReport:
+    """Build or update the index of ``settings.docs_dir`` (plus uploads).
+
+    Args:
+        settings: Where the documents and the index are.
+        store: An open store (opened from the settings if omitted).
+        embedder: The embedding model wrapper (created if omitted).
+        progress: Receives embedding progress.
+        warn: Receives one-line warnings (skipped files, kept documents).
+
+    Returns:
+        What was done.
+
+    Raises:
+        InputError: If the docs folder is missing, or holds no usable
+            document and the index is empty (nothing is deleted then).
+        IndexCorruptError, StoreUnavailableError: If the store cannot be used.
+    """
+    t0 = time.perf_counter()
+    warn = warn or (lambda _msg: None)
+    check_docs_dir(settings.docs_dir)
+    report = IndexReport()
+    with writer_lock(settings):
+        store = store or Store.open(settings)
+        records = store.doc_records()
+        found = list(discover(doc_roots(settings)))
+        report.files = len(found)
+        if not found:
+            raise InputError(
+                f"No documents in {settings.docs_dir}"
+                + (f"; the index keeps its {len(records)} documents." if records else ".")
+            )
+        key = splitter_key(settings)
+        todo: list[LoadedDocument] = []
+        for source, path in found:
+            rec = records.get(source)
+            try:
+                if rec and rec.splitter == key and rec.sha256 == file_sha256(path):
+                    report.unchanged += 1
+                    continue
+                todo.append(load_document(source, path, max_bytes=int(settings.max_file_mb * 1e6)))
+            except (DocumentError, OSError) as exc:
+                report.skipped.append((source, str(exc)))
+                warn(f"Skipped {source}: {exc}" + (" (its previous version stays indexed)" if rec else ""))
+        present = {source for source, _ in found}
+        report.removed = sorted(s for s in records if s not in present)
+        if not todo and not report.unchanged and not records:
+            raise InputError(f"No readable documents in {settings.docs_dir}; nothing was indexed.")
+        for source in report.removed:
+            store.delete_source(source)
+        _index_documents(
+            store, todo, settings, embedder or MiniLMEmbeddings(settings.embed_batch_size), progress, report
+        )
+        records = store.doc_records()
+        report.chunks = sum(r.chunks for r in records.values())
+        report.facts = sum(r.facts for r in records.values())
+        _write_manifest(settings, records)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _index_documents(
+    store: Store,
+    docs: list[LoadedDocument],
+    settings: Settings,
+    embedder: MiniLMEmbeddings,
+    progress: ProgressFn | None,
+    report: IndexReport,
+) -> None:
+    key = splitter_key(settings)
+    plans = []
+    for doc in docs:
+        chunks = split_document(doc.source, doc.text, doc.sha256, settings.chunk_size, settings.chunk_overlap)
+        existing = store.chunk_embeddings(doc.source)
+        plans.append((doc, chunks, existing, [c for c in chunks if c.id not in existing]))
+    total = sum(len(new) for *_, new in plans)
+    done = 0
+    if progress:
+        progress(0, total, "Embedding chunks")
+    batch: list[tuple[LoadedDocument, list[Chunk], dict[str, list[float]], list[Chunk]]] = []
+    for i, plan in enumerate(plans):
+        batch.append(plan)
+        if i + 1 < len(plans) and sum(len(p[3]) for p in batch) + len(plans[i + 1][3]) <= _COMMIT_CHUNKS:
+            continue
+        new_chunks = [c for p in batch for c in p[3]]
+
+        def tick(n: int, _total: int = total) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, _total, "Embedding chunks")
+
+        vectors = dict(
+            zip((c.id for c in new_chunks), embedder.encode([c.text for c in new_chunks], tick), strict=True)
+        )
+        for doc, chunks, existing, new in batch:
+            _commit(store, doc, chunks, existing, new, vectors, key)
+            report.indexed.append(doc.source)
+        report.embedded += len(new_chunks)
+        batch = []
+
+
+def _commit(
+    store: Store,
+    doc: LoadedDocument,
+    chunks: list[Chunk],
+    existing: dict[str, list[float]],
+    new: list[Chunk],
+    vectors: dict[str, list[float]],
+    key: str,
+) -> None:
+    from bot.facts import extract_facts
+
+    store.upsert_chunks(new, [vectors[c.id] for c in new])
+    keep = {c.id for c in chunks}
+    store.delete_chunks(i for i in existing if i not in keep)
+    all_vectors = {**existing, **vectors}
+    facts = extract_facts(doc.text, doc.source)
+    store.replace_facts(doc.source, facts, [all_vectors[_chunk_of(f, chunks).id] for f in facts])
+    store.set_doc(
+        DocRecord(
+            source=doc.source,
+            sha256=doc.sha256,
+            chunks=len(chunks),
+            facts=len(facts),
+            indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            splitter=key,
+        )
+    )
+
+
+def _chunk_of(fact: Fact, chunks: list[Chunk]) -> Chunk:
+    """The first chunk that contains the fact's number (chunks cover every sentence)."""
+    for c in chunks:
+        if c.start <= fact.start and fact.end <= c.end:
+            return c
+    return min(chunks, key=lambda c: abs(c.start - fact.start))
+
+
+def _write_manifest(settings: Settings, records: dict[str, DocRecord]) -> None:
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.index_dir / "manifest.json.tmp"
+    tmp.write_text(dump_manifest(records), encoding="utf-8")
+    tmp.replace(settings.index_dir / "manifest.json")

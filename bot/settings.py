@@ -1,0 +1,112 @@
+"""One typed settings object for every shell (CLI, web UI, evaluation, Python API).
+
+Values come from, in order of precedence: explicit keyword arguments, ``BOT_*``
+environment variables, a ``.env`` file in the working directory, defaults.
+Nothing here acts on import: call :func:`load_settings` (or build
+:class:`Settings` yourself) at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings of the document Q&A bot.
+
+    Example:
+        >>> s = Settings(docs_dir="seeds", index_dir="/tmp/idx")
+        >>> s.collection
+        'docs'
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Corpus and index
+    docs_dir: Path = Field(Path("seeds"), description="Folder of documents to index.")
+    index_dir: Path = Field(Path("index"), description="Where the index (Chroma files, manifest) lives.")
+    collection: str = Field(
+        "docs",
+        min_length=3,
+        max_length=50,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$",
+        description="Chroma collection name (3+ characters).",
+    )
+    chunk_size: int = Field(600, ge=100, le=4000, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(1, ge=0, le=5, description="Sentences repeated between neighbouring chunks.")
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped when indexing.")
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+
+    # Retrieval
+    top_k: int = Field(4, ge=1, le=50, description="Chunks returned by the retriever.")
+    fetch_k: int = Field(20, ge=1, le=200, description="Candidates each of dense and BM25 search contribute.")
+
+    # Chroma location: embedded (default) or a server
+    chroma_url: str | None = Field(None, description="http(s)://host:port of a Chroma server; unset = embedded.")
+    chroma_token: SecretStr | None = Field(None, description="Bearer token for the Chroma server.")
+
+    # Answering
+    llm: Literal["grounded", "openai", "llamacpp"] = Field(
+        "grounded", description="Answer engine: grounded (no generative model), openai, llamacpp."
+    )
+    openai_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible API.")
+    openai_model: str = Field("gpt-4o-mini")
+    openai_api_key: SecretStr | None = Field(None)
+    llamacpp_model_path: Path | None = Field(None, description="Local GGUF file for llama-cpp-python.")
+    llm_timeout_s: float = Field(60.0, gt=0)
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+
+    # Web UI
+    host: str = Field("127.0.0.1")
+    port: int = Field(7860, ge=0, le=65535)
+    auth: SecretStr | None = Field(None, description="USER:PASS for the web UI.")
+    upload_max_mb: float = Field(10.0, gt=0)
+    upload_types: tuple[str, ...] = Field((".txt", ".md", ".html", ".pdf"))
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Folder of the embedded Chroma database."""
+        return self.index_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Folder where web-UI uploads are kept (indexed with the docs folder)."""
+        return self.index_dir / "uploads"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and ``.env``, with explicit overrides.
+
+    Args:
+        **overrides: Field values that win over the environment (``None`` values are ignored).
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigError: If a value is invalid.
+    """
+    from pydantic import ValidationError
+
+    from bot.errors import ConfigError
+
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"Invalid setting {loc}: {first['msg']}") from None

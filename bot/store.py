@@ -1,0 +1,249 @@
+"""Store stage: the Chroma collections that hold chunks, facts and the document manifest.
+
+One code path serves both deployments: an embedded ``PersistentClient`` under
+the index folder (default) or a Chroma server through ``HttpClient`` when
+``BOT_CHROMA_URL`` is set. Three collections share a base name:
+
+* ``NAME`` - chunks with their embeddings and offsets;
+* ``NAME-facts`` - numeric facts (full record as JSON in metadata; embedded
+  with the vector of the chunk they were found in, which costs nothing extra);
+* ``NAME-docs`` - one record per indexed document (hash, counts, time). Its
+  record is written last when a document is indexed, so it doubles as the
+  commit marker that makes an interrupted run safe to repeat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from bot.errors import IndexCorruptError, IndexMissingError, StoreUnavailableError
+from bot.models import Chunk, Fact
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from bot.settings import Settings
+
+_PAGE = 2000  # records per get() page; keeps memory and request sizes bounded
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """What the manifest knows about one indexed document."""
+
+    source: str
+    sha256: str
+    chunks: int
+    facts: int
+    indexed_at: str
+    splitter: str
+
+
+def connect(settings: Settings) -> ClientAPI:
+    """Open the Chroma client the settings point at.
+
+    Raises:
+        StoreUnavailableError: If the server cannot be reached.
+        IndexCorruptError: If the embedded database cannot be opened.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        headers = {}
+        if settings.chroma_token:
+            token = settings.chroma_token.get_secret_value()
+            headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token}
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or (443 if url.scheme == "https" else 80),
+                ssl=url.scheme == "https",
+                headers=headers,
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises plain ValueError/httpx errors here
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_url}: {_short(exc)}"
+            ) from None
+        return client
+    path = settings.chroma_dir
+    if path.exists() and not path.is_dir():
+        raise IndexCorruptError(f"Index at {path} is not a folder; move it away or pass another --index.")
+    try:
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client.list_collections()
+    except Exception as exc:
+        raise IndexCorruptError(
+            f"Index at {settings.index_dir} cannot be opened ({_short(exc)}); "
+            "it was left untouched - move it away or pass another --index to rebuild."
+        ) from None
+    return client
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+class Store:
+    """The three collections of one index, with the operations the stages need."""
+
+    def __init__(self, client: ClientAPI, name: str, create: bool = True) -> None:
+        """Open (and by default create) the collections.
+
+        Args:
+            client: A Chroma client.
+            name: Base collection name.
+            create: If False and the chunk collection does not exist, raise.
+
+        Raises:
+            IndexMissingError: If ``create`` is False and there is no index.
+            IndexCorruptError: If a collection cannot be opened.
+        """
+        self.client = client
+        self.name = name
+        try:
+            if not create and name not in {c.name for c in client.list_collections()}:
+                raise IndexMissingError(f"No index named '{name}' yet: run `bot index` first.")
+            self.chunks = self._collection(name)
+            self.facts = self._collection(f"{name}-facts")
+            self.docs = self._collection(f"{name}-docs")
+        except IndexMissingError:
+            raise
+        except Exception as exc:
+            raise IndexCorruptError(f"Index collection '{name}' cannot be opened: {_short(exc)}") from None
+
+    @classmethod
+    def open(cls, settings: Settings, create: bool = True) -> Store:
+        """Connect to the store the settings point at."""
+        return cls(connect(settings), settings.collection, create=create)
+
+    def _collection(self, name: str) -> Collection:
+        return self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    # -- manifest ---------------------------------------------------------
+    def doc_records(self) -> dict[str, DocRecord]:
+        """All indexed documents by source."""
+        out = {}
+        for _id, meta, _doc, _emb in self._scan(self.docs):
+            out[meta["source"]] = DocRecord(**{k: meta[k] for k in DocRecord.__dataclass_fields__})
+        return out
+
+    def set_doc(self, record: DocRecord) -> None:
+        """Write a document's manifest record (the commit marker of its indexing)."""
+        self.docs.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.__dict__])
+
+    def fingerprint(self) -> tuple[int, tuple[tuple[str, str], ...]]:
+        """A cheap value that changes whenever the indexed content changes."""
+        recs = self.doc_records()
+        return self.chunks.count(), tuple(sorted((s, r.sha256) for s, r in recs.items()))
+
+    # -- chunks -----------------------------------------------------------
+    def chunk_embeddings(self, source: str) -> dict[str, list[float]]:
+        """Existing chunk ids of a source with their vectors."""
+        return {i: list(e) for i, _m, _d, e in self._scan(self.chunks, where={"source": source}, embeddings=True)}
+
+    def upsert_chunks(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+        """Add or replace chunks with their vectors."""
+        for i in range(0, len(chunks), _PAGE):
+            part = chunks[i : i + _PAGE]
+            self.chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=[list(e) for e in embeddings[i : i + _PAGE]],
+                documents=[c.text for c in part],
+                metadatas=[c.model_dump(exclude={"id", "text"}) for c in part],
+            )
+
+    def delete_chunks(self, ids: Iterable[str]) -> None:
+        """Delete chunks by id."""
+        ids = list(ids)
+        for i in range(0, len(ids), _PAGE):
+            self.chunks.delete(ids=ids[i : i + _PAGE])
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk (for keyword search and listings)."""
+        return [_chunk(i, m, d) for i, m, d, _e in self._scan(self.chunks, documents=True)]
+
+    def query_chunks(self, embedding: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks to a vector, with cosine similarity."""
+        n = min(n, self.chunks.count())
+        if n <= 0:
+            return []
+        res = self.chunks.query(
+            query_embeddings=[list(embedding)], n_results=n, include=["metadatas", "documents", "distances"]
+        )
+        return [
+            (_chunk(i, m, d), 1.0 - dist)
+            for i, m, d, dist in zip(
+                res["ids"][0], res["metadatas"][0], res["documents"][0], res["distances"][0], strict=True
+            )
+        ]
+
+    # -- facts ------------------------------------------------------------
+    def replace_facts(self, source: str, facts: Sequence[Fact], embeddings: Sequence[Sequence[float]]) -> None:
+        """Replace a source's facts."""
+        self.facts.delete(where={"source": source})
+        if facts:
+            self.facts.upsert(
+                ids=[f.id for f in facts],
+                embeddings=[list(e) for e in embeddings],
+                documents=[f.sentence for f in facts],
+                metadatas=[_fact_meta(f) for f in facts],
+            )
+
+    def all_facts(self) -> list[Fact]:
+        """Every fact, in document order."""
+        facts = [Fact.model_validate_json(m["json"]) for _i, m, _d, _e in self._scan(self.facts)]
+        return sorted(facts, key=lambda f: (f.source, f.start))
+
+    # -- removal ----------------------------------------------------------
+    def delete_source(self, source: str) -> None:
+        """Remove everything indexed from a source (manifest record first)."""
+        self.docs.delete(ids=[source])
+        self.chunks.delete(where={"source": source})
+        self.facts.delete(where={"source": source})
+
+    def _scan(
+        self, col: Collection, where: dict[str, Any] | None = None, documents: bool = False, embeddings: bool = False
+    ) -> Iterable[tuple[str, dict[str, Any], str | None, Any]]:
+        include: list[str] = (
+            ["metadatas"] + (["documents"] if documents else []) + (["embeddings"] if embeddings else [])
+        )
+        offset = 0
+        while True:
+            res = col.get(where=where, include=include, limit=_PAGE, offset=offset)
+            ids = res["ids"]
+            docs = res["documents"] if documents else [None] * len(ids)
+            embs = res["embeddings"] if embeddings else [None] * len(ids)
+            yield from zip(ids, res["metadatas"], docs, embs, strict=True)
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+
+def _chunk(id_: str, meta: dict[str, Any], text: str | None) -> Chunk:
+    return Chunk(id=id_, text=text or "", **meta)
+
+
+def _fact_meta(f: Fact) -> dict[str, Any]:
+    meta: dict[str, Any] = {"source": f.source, "kind": f.kind, "json": f.model_dump_json()}
+    for key in ("subject", "measure", "unit", "period"):
+        if getattr(f, key):
+            meta[key] = getattr(f, key)
+    return meta
+
+
+def dump_manifest(records: dict[str, DocRecord]) -> str:
+    """The manifest as pretty JSON (written to ``index/manifest.json`` for people and tools)."""
+    return json.dumps({"documents": [r.__dict__ for r in sorted(records.values(), key=lambda r: r.source)]}, indent=2)

@@ -1,0 +1,73 @@
+"""Shared fixtures: the real embedding model once per session, isolated indexes per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_FILE = SEEDS / "huawei_auto_brand_alliances.txt"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No BOT_* variable or .env from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("BOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The real all-MiniLM-L6-v2 model, loaded once per test session."""
+    from bot.embed import MiniLMEmbeddings
+
+    emb = MiniLMEmbeddings()
+    emb.embed_query("warm up")
+    return emb
+
+
+@pytest.fixture
+def seed_docs(tmp_path: Path) -> Path:
+    """A private copy of the seed documents."""
+    dest = tmp_path / "docs"
+    shutil.copytree(SEEDS, dest)
+    return dest
+
+
+def make_settings(docs: Path, index: Path, **kw):
+    """Settings for a test: its own docs folder, index folder and collection."""
+    from bot.settings import Settings
+
+    return Settings(docs_dir=docs, index_dir=index, **kw)
+
+
+@pytest.fixture
+def seed_settings(seed_docs: Path, tmp_path: Path):
+    """Settings over a private copy of the seeds with an empty private index."""
+    return make_settings(seed_docs, tmp_path / "index")
+
+
+@pytest.fixture
+def seed_bot(seed_settings, embeddings):
+    """A Bot over a freshly built index of the seed documents."""
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.store import Store
+
+    store = Store.open(seed_settings)
+    sync_index(seed_settings, store=store, embedder=embeddings)
+    return Bot(seed_settings, store=store, embeddings=embeddings)
+
+
+# Chroma server fixtures (`chroma_server`, `backend`, `store_settings`, ...) live in tests/chroma_server.py.
+pytest_plugins = ["chroma_server"]

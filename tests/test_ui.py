@@ -1,0 +1,376 @@
+"""The Gradio chat UI: helpers in-process, and `bot chat` as a real server driven by gradio_client."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEEDS, make_settings
+
+pytest.importorskip("gradio")
+
+HIMA_Q = "How many vehicles did HIMA deliver in November?"
+
+
+# -- helpers ------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "GRADIO_"))}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+class Server:
+    """A `bot chat` subprocess on a free port."""
+
+    def __init__(self, workdir: Path, docs: Path, **env: str) -> None:
+        self.workdir, self.docs, self.index = workdir, docs, workdir / "index"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = workdir / "server.log"
+        bot_exe = Path(sys.executable).with_name("bot")
+        cmd = [str(bot_exe), "chat", "--docs", str(docs), "--index", str(self.index), "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            cmd, cwd=workdir, env=server_env(**env), stdout=self.log.open("w"), stderr=subprocess.STDOUT
+        )
+
+    def wait(self, timeout: float = 300) -> Server:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"bot chat exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "config", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        pytest.fail(f"bot chat did not start in {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def client(self):
+        from gradio_client import Client
+
+        return Client(self.url, verbose=False)
+
+    def manifest(self) -> dict:
+        return json.loads((self.index / "manifest.json").read_text())
+
+
+def start_server(tmp: Path, **env: str) -> Server:
+    docs = tmp / "docs"
+    shutil.copytree(SEEDS, docs)
+    return Server(tmp, docs, **env).wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One `bot chat` for this module, on a private copy of the seeds (uploads capped at 1 MB)."""
+    srv = start_server(tmp_path_factory.mktemp("chat"), BOT_UPLOAD_MAX_MB="1")
+    yield srv
+    srv.stop()
+
+
+# -- pure helpers -----------------------------------------------------------------------
+def test_sanitize_filename_blocks_traversal_and_odd_names() -> None:
+    from bot.ui import sanitize_filename
+
+    assert sanitize_filename("../../etc/passwd.TXT") == "passwd.txt"
+    assert sanitize_filename("..\\..\\windows\\evil.md") == "evil.md"
+    assert sanitize_filename("/abs/path/report 2024 (final).pdf") == "report_2024_final.pdf"
+    assert sanitize_filename(".hidden.txt") == "hidden.txt"
+    assert sanitize_filename("..") == "upload"
+    assert sanitize_filename("a\x00b<script>.html") == "a_b_script.html"
+    assert len(sanitize_filename("x" * 500 + ".txt")) <= 120
+    for name in ("../x.txt", "a/../../b.md", "~/.ssh/id_rsa"):
+        assert "/" not in sanitize_filename(name) and not sanitize_filename(name).startswith(".")
+
+
+def test_check_upload_type_and_size(tmp_path: Path) -> None:
+    from bot.errors import InputError
+    from bot.ui import check_upload
+
+    s = make_settings(tmp_path, tmp_path / "index", upload_max_mb=0.001)
+    ok = tmp_path / "ok.md"
+    ok.write_text("small")
+    assert check_upload(ok, "../ok.MD", s) == "ok.md"
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    with pytest.raises(InputError, match=r"\.exe is not allowed"):
+        check_upload(exe, exe.name, s)
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5000)
+    with pytest.raises(InputError, match="too large"):
+        check_upload(big, big.name, s)
+
+
+def _answer(text: str, quote: str, refused: bool = False):
+    from bot.models import Answer, Citation
+
+    cits = [] if refused else [Citation(n=1, source="a<b>.txt", start=0, end=len(quote), quote=quote)]
+    return Answer(question="q", resolved_question="q", text=text, citations=cits, refused=refused)
+
+
+def test_render_escapes_html_and_links_citations() -> None:
+    from bot.ui import render_answer, render_sources, render_user
+
+    ans = _answer("<script>alert(1)</script> Zorblat sold 7 boats. [1] [9]", "<img src=x onerror=alert(1)>")
+    out = render_answer(ans, 3)
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert 'href="#cite-3-1"' in out and "[9]" in out and "#cite-3-9" not in out
+    turn = {
+        "question": "<b>q</b>",
+        "answer": ans.model_dump(mode="json"),
+        "contexts": [("<i>", ans.citations[0].quote, "")],
+    }
+    panel = render_sources([turn])
+    assert "<img" not in panel and "<i>" not in panel and "<b>q" not in panel
+    assert 'id="cite-1-1"' in panel and "<mark>&lt;img src=x" in panel
+    assert "<script" not in render_user("<script>x</script>")
+
+
+def test_refusal_is_marked() -> None:
+    from bot.ui import render_answer
+
+    out = render_answer(_answer("The documents do not say.", "", refused=True), 1)
+    assert "refused" in out and "Not answered by the documents" in out
+    assert "refused" not in render_answer(_answer("Yes. [1]", "Yes."), 1)
+
+
+def test_feedback_record_matches_question_set_format(tmp_path: Path) -> None:
+    from gradio.events import LikeData
+
+    from bot.ui import _Actions
+
+    class FakeBot:
+        settings = make_settings(tmp_path, tmp_path / "index")
+
+    ans = _answer("HIMA delivered 81,864 vehicles. [1]", "HIMA delivered 81,864 vehicles.").model_dump(mode="json")
+    turns = [
+        {"question": "Q1?", "history": [], "answer": ans, "contexts": [("", "", "")]},
+        {"question": "And in which month?", "history": ["Q1?"], "answer": ans, "contexts": [("", "", "")]},
+    ]
+    chat = [{"role": r, "content": "x"} for r in ("user", "assistant", "user", "assistant")]
+    act = _Actions(FakeBot())  # type: ignore[arg-type]
+    act.like(LikeData(None, {"index": 3, "value": "x", "liked": True}), chat, turns)
+    act.like(LikeData(None, {"index": 1, "value": "x", "liked": False}), chat, turns)
+    lines = [json.loads(line) for line in (tmp_path / "index" / "feedback.jsonl").read_text().splitlines()]
+    assert [r["feedback"] for r in lines] == ["up", "down"]
+    up, down = lines
+    assert up["question"] == "And in which month?" and up["history"] == ["Q1?"]
+    assert up["expected"] == "HIMA delivered 81,864 vehicles." and up["answerable"] is True
+    assert up["citations"][0]["quote"] == "HIMA delivered 81,864 vehicles." and up["answer"].endswith("[1]")
+    assert "expected" not in down and down["question"] == "Q1?" and down["id"] != up["id"]
+    assert all({"id", "question", "history", "feedback", "answer", "citations", "time"} <= set(r) for r in lines)
+
+
+# -- in-process with a real index ----------------------------------------------------------
+def test_example_questions_come_from_the_indexed_facts(tmp_path: Path, embeddings) -> None:
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.store import Store
+    from bot.ui import example_questions
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "zorblat.md").write_text(
+        "Zorblat Industries delivered 4,321 hover-bikes in March. "
+        "Quuxco holds a 12 percent stake in Zorblat Industries."
+    )
+    s = make_settings(docs, tmp_path / "index")
+    store = Store.open(s)
+    sync_index(s, store=store, embedder=embeddings)
+    bot = Bot(s, store=store, embeddings=embeddings)
+    examples = example_questions(bot.facts(), bot.documents())
+    assert examples, bot.facts()
+    assert any("Zorblat" in q for q in examples)
+    assert not any("HIMA" in q or "Huawei" in q or "Harmony" in q for q in examples)
+
+
+def test_upload_validation_and_removal_keep_the_index_intact(seed_settings, embeddings, tmp_path: Path) -> None:
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.store import Store
+    from bot.ui import _Actions
+
+    settings = seed_settings.model_copy(update={"upload_max_mb": 0.01})
+    store = Store.open(settings)
+    sync_index(settings, store=store, embedder=embeddings)
+    bot = Bot(settings, store=store, embeddings=embeddings)
+    act = _Actions(bot)
+    before = [d.source for d in bot.documents()]
+    fp = store.fingerprint()
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    exe = incoming / "tool.exe"
+    exe.write_bytes(b"MZ\x90\x00")
+    big = incoming / "big.txt"
+    big.write_text("Big text. " * 2000)
+    binary = incoming / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    status, *_ = act.upload([str(exe), str(big), str(binary)])
+    assert "tool.exe** was not added: file type .exe is not allowed" in status
+    assert "big.txt** was not added: too large" in status
+    assert "photo.txt** was not added: binary file" in status
+    assert [d.source for d in bot.documents()] == before and store.fingerprint() == fp
+    assert not list(settings.uploads_dir.glob("*")) if settings.uploads_dir.exists() else True
+
+    good = incoming / "..%2Fzorblat notes.md"
+    good.write_text("Zorblat Industries delivered 4,321 hover-bikes in March.\n\n<script>alert(1)</script>")
+    status, *_ = act.upload([str(good)])
+    assert "✓" in status and "uploads/2Fzorblat_notes.md" in status, status
+    assert (settings.uploads_dir / "2Fzorblat_notes.md").is_file()
+    assert "uploads/2Fzorblat_notes.md" in [d.source for d in bot.documents()]
+    ans = bot.ask("How many hover-bikes did Zorblat Industries deliver in March?")
+    assert "4,321" in ans.text and ans.citations[0].source == "uploads/2Fzorblat_notes.md"
+    _, span, after_ctx = bot.passage(ans.citations[0].source, ans.citations[0].start, ans.citations[0].end)
+    assert "4,321" in span and "<script>" in after_ctx
+
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="Only uploaded"):
+        act.remove("huawei_auto_brand_alliances.txt")
+    act.remove("uploads/2Fzorblat_notes.md")
+    assert [d.source for d in bot.documents()] == before
+    assert not (settings.uploads_dir / "2Fzorblat_notes.md").exists()
+
+
+# -- `bot chat` as a real server -------------------------------------------------------------
+def test_api_answers_with_citations_and_follow_up(server: Server) -> None:
+    client = server.client()
+    first = client.predict(HIMA_Q, [], api_name="/ask")
+    assert "81,864" in first["text"]
+    assert first["citations"] and "81,864" in first["citations"][0]["quote"]
+    assert first["citations"][0]["source"] == "huawei_auto_brand_alliances.txt"
+    assert not first["refused"]
+
+    month = client.predict("And in which month?", [HIMA_Q], api_name="/ask")
+    assert "November" in month["text"] and month["citations"], month
+    alliance = client.predict(
+        "Which alliance was that?",
+        [{"role": "user", "content": HIMA_Q}, {"role": "assistant", "content": first["text"]}],
+        api_name="/ask",
+    )
+    assert "Harmony Intelligent Mobility Alliance" in alliance["text"] and alliance["citations"], alliance
+
+
+def test_api_errors_are_one_line_messages(server: Server) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="The question is empty") as err:
+        server.client().predict("   ", [], api_name="/ask")
+    assert "Traceback" not in str(err.value)
+
+
+def test_only_ask_is_a_public_endpoint(server: Server) -> None:
+    api = server.client().view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"]
+    assert not api["unnamed_endpoints"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd",
+        str(ROOT / "pyproject.toml"),
+        "{index}/manifest.json",
+        "{docs}/huawei_auto_brand_alliances.txt",
+        "../../../../../../etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    ],
+)
+def test_file_routes_refuse_paths_outside_allowed_folders(server: Server, path: str) -> None:
+    import httpx
+
+    path = path.format(index=server.index, docs=server.docs)
+    for route in ("gradio_api/file=", "file=", "gradio_api/file/"):
+        r = httpx.get(server.url + route + path, timeout=10)
+        assert r.status_code in (403, 404), (route, path, r.status_code)
+        assert "root:" not in r.text and "[project]" not in r.text and "HIMA" not in r.text
+
+
+def test_server_rejects_oversize_upload(server: Server) -> None:
+    import httpx
+
+    before = server.manifest()
+    r = httpx.post(
+        server.url + "gradio_api/upload",
+        files={"files": ("big.txt", b"Big text. " * 150_000, "text/plain")},  # 1.5 MB > 1 MB cap
+        timeout=30,
+    )
+    assert r.status_code == 413, (r.status_code, r.text[:200])
+    assert "1000000" in r.text or "size" in r.text.lower()
+    assert server.manifest() == before
+    assert not (server.index / "uploads").exists() or not any((server.index / "uploads").iterdir())
+
+
+CONCURRENT_QUESTIONS = [
+    HIMA_Q,
+    "How much did Changan invest in Yinwang?",
+    "What stake does Seres have in Yinwang?",
+    "How many brands are in Huawei's auto lineup now?",
+    "Which automaker is Huawei's partner for Yijing?",
+    "Which company announced Qijing with Huawei?",
+    "What price range are the Yijing models expected to have?",
+    "How much has Dongfeng invested in the Yijing project?",
+    "What is Yinwang responsible for?",
+    "Which markets should Seres expand into?",
+    "What should Avatr emphasize?",
+    "Which segment is essential for Deepal?",
+    "Who manages investment and staffing in the Yijing partnership?",
+    "How will Yijing vehicles be distributed?",
+    "What dual advantage do Changan and Seres have?",
+    "Which NEV startups did HIMA surpass?",
+    "What does Huawei provide in the Yijing partnership?",
+    "What risks does the growing number of Jing brands bring for Huawei?",
+    "Where are the automakers Seres and Changan based?",
+    "What is the Harmony Intelligent Mobility Alliance?",
+]
+
+
+def test_twenty_concurrent_sessions_get_their_own_answers(server: Server) -> None:
+    assert len(set(CONCURRENT_QUESTIONS)) == 20
+    serial_client = server.client()
+    expected = {q: serial_client.predict(q, [], api_name="/ask") for q in CONCURRENT_QUESTIONS}
+
+    def ask(q: str) -> tuple[str, dict]:
+        return q, server.client().predict(q, [], api_name="/ask")
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(ask, CONCURRENT_QUESTIONS))
+    elapsed = time.monotonic() - t0
+    assert len(results) == 20
+    for q, got in results:
+        assert got["question"] == q
+        assert got["text"] == expected[q]["text"], q
+        assert got["citations"] == expected[q]["citations"], q
+    assert elapsed < 240
