@@ -35,7 +35,7 @@ from bot.guard import numbers_supported
 from bot.models import Answer, Citation, Fact, ToolCall
 from bot.retrieve import stem
 from bot.split import sentence_spans
-from bot.tools import calculate_expression, convert_currency, find_quantity
+from bot.tools import calculate_expression, convert_currency, facts_about, find_quantity
 from bot.understand import Intent, Vocabulary, analyse, resolve_followup
 
 if TYPE_CHECKING:
@@ -401,8 +401,7 @@ def _refuse_quantity(turn: Turn) -> Turn:
     ]
     # facts about the asked subject (another measure) first, then the same measure for others
     items.sort(key=lambda i: (i["reason"] != "other_measure", -i["confidence"]))
-    asked = {e.lower() for e in intent.entities}
-    own = [f for f in turn.bot.facts() if f.subject and {f.subject.lower(), *map(str.lower, f.subject_aliases)} & asked]
+    own = [f for e in intent.entities for f in facts_about(turn.bot.facts(), e)]
     for f in [*own, *(Fact.model_validate(i["fact"]) for i in items)]:
         if f.id not in {x.id for x in nearby} and f.kind != "date":
             nearby.append(f)

@@ -173,6 +173,85 @@ def search_cmd(
         typer.echo(f"[{m['source']} {m['start']}-{m['end']} score={m['score']:.4f}]\n{d.page_content}\n")
 
 
+@app.command("ask")
+@handle_errors
+def ask_cmd(
+    question: Annotated[str, typer.Argument(help="The question (quote it).")],
+    docs: DocsOpt = None,
+    index: IndexOpt = None,
+    history: Annotated[
+        list[str] | None, typer.Option("--history", "-H", help="An earlier question of the conversation (repeatable).")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp [env BOT_LLM].")
+    ] = None,
+    as_json: bool = typer.Option(False, "--json", help="Print the whole Answer object as JSON."),
+) -> None:
+    """Answer one question from the documents, with citations.
+
+    Examples:
+
+      bot ask "How many vehicles were delivered in November?"
+
+      bot ask "And what stake did that buy?" -H "Which company invested 11.5 billion yuan?"
+
+      bot ask "What is that price range in dollars?" --json
+    """
+    from bot.service import Bot
+
+    settings = settings_from(docs, index, llm=engine)
+    ensure_index(settings, quiet=True)
+    answer = Bot(settings).ask(question, history or [])
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    typer.echo(answer.text)
+    for c in answer.citations:
+        if f"[{c.n}] “" not in answer.text:
+            typer.echo(f"[{c.n}] {c.source}:{c.start}-{c.end} “{c.quote}”")
+    if answer.flags:
+        _err("Note: " + "; ".join(answer.flags))
+
+
+@app.command("facts")
+@handle_errors
+def facts_cmd(
+    docs: DocsOpt = None,
+    index: IndexOpt = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="Only facts whose subject matches.")] = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per fact)."),
+) -> None:
+    """List the numeric facts extracted from the documents, with their source spans.
+
+    Examples:
+
+      bot facts
+
+      bot facts --subject HIMA
+
+      bot facts --json > facts.json
+    """
+    from bot.store import Store
+    from bot.tools import facts_about
+
+    settings = settings_from(docs, index)
+    ensure_index(settings, quiet=True)
+    facts = facts_about(Store.open(settings, create=False).all_facts(), subject)
+    if as_json:
+        typer.echo(json.dumps([f.model_dump() for f in facts], indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("subject", "measure", "value", "kind", "period", "source span", show_lines=False)
+    for f in facts:
+        table.add_row(
+            f.subject or "", f.measure or "", f.quantity_text, f.kind, f.period or "", f"{f.source}:{f.start}-{f.end}"
+        )
+    Console().print(table)
+    typer.echo(f"{len(facts)} facts")
+
+
 @app.command("eval")
 @handle_errors
 def eval_cmd(

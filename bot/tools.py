@@ -199,6 +199,21 @@ def find_quantity(
     ).model_dump()
 
 
+def facts_about(facts: list[Fact], subject: str | None) -> list[Fact]:
+    """The facts whose subject (or one of its aliases) matches a name, tolerating case and small typos.
+
+    Args:
+        facts: The facts to filter.
+        subject: A name; ``None`` or empty keeps every fact.
+
+    Returns:
+        The matching facts in their original order.
+    """
+    if not subject or not subject.strip():
+        return list(facts)
+    return [f for f in facts if _subject_score(subject, f) >= SUBJECT_THRESHOLD]
+
+
 def _check_query(subject: Any, measure: Any, kind: Any, period: Any) -> str | None:
     for name, value, required in (("subject", subject, True), ("measure", measure, True), ("period", period, False)):
         if value is None and not required:
