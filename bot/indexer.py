@@ -57,7 +57,7 @@ class IndexReport:
 
 
 def splitter_key(settings: Settings) -> str:
-    """Identifies the splitting that produced a document's chunks; a change forces re-indexing."""
+    """Identify the splitting that produced a document's chunks; a change forces re-indexing."""
     return f"{SPLITTER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}"
 
 
@@ -67,6 +67,7 @@ def writer_lock(settings: Settings) -> Iterator[None]:
 
     Raises:
         BotError: If another process is writing to the same index.
+
     """
     if settings.chroma_url:  # the server serialises writes itself
         yield
@@ -114,6 +115,7 @@ def sync_index(
         InputError: If the docs folder is missing, or holds no usable
             document and the index is empty (nothing is deleted then).
         IndexCorruptError, StoreUnavailableError: If the store cannot be used.
+
     """
     t0 = time.perf_counter()
     warn = warn or (lambda _msg: None)
@@ -229,7 +231,7 @@ def _commit(
 
 
 def _chunk_of(fact: Fact, chunks: list[Chunk]) -> Chunk:
-    """The first chunk that contains the fact's number (chunks cover every sentence)."""
+    """Return the first chunk that contains the fact's number (chunks cover every sentence)."""
     for c in chunks:
         if c.start <= fact.start and fact.end <= c.end:
             return c

@@ -252,7 +252,7 @@ class LlamaCppChatModel(BaseChatModel):
 
         llama, lock = _load_llama(self.model_path, self.n_ctx)
         text = ""
-        holding = False  # text that starts like a <tool_call> is held back until it is complete
+        holding = False  # from a <tool_call> tag on, text is held back and parsed at the end
         sent = 0
         calls: dict[int, dict[str, Any]] = {}
         with lock:
@@ -268,17 +268,22 @@ class LlamaCppChatModel(BaseChatModel):
                 if not piece:
                     continue
                 text += piece
-                holding = holding or text.lstrip().startswith("<tool_call>") or "<tool_call>" in text[sent:]
-                if not holding:
+                holding = holding or "<tool_call>" in text[sent:]
+                if not holding and not _ends_with_tag_prefix(text):
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=text[sent:]))
                     sent = len(text)
                     if run_manager:
                         run_manager.on_llm_new_token(chunk.message.content, chunk=chunk)
                     yield chunk
-        rest, parsed = _parse_tool_text(text[sent:]) if holding else ("", [])
+        rest, parsed = _parse_tool_text(text[sent:])
         parsed += [_tool_call(c["name"], c["arguments"], c["id"]) for c in calls.values()]
         if rest or parsed:
             yield ChatGenerationChunk(message=AIMessageChunk(content=rest, tool_calls=parsed))
+
+
+def _ends_with_tag_prefix(text: str, tag: str = "<tool_call>") -> bool:
+    """Whether ``text`` ends with the start of ``tag`` (so the next token may complete it)."""
+    return any(text.endswith(tag[:i]) for i in range(1, len(tag)))
 
 
 def _tool_call(name: Any, arguments: Any, call_id: Any = None) -> dict[str, Any]:
@@ -586,28 +591,19 @@ def generate_answer(
                     raise
             content = _content_text(message)
             run.text += content
-            calls = list(message.tool_calls or [])[:MAX_TOOL_CALLS_PER_ROUND]
-            invalid = list(getattr(message, "invalid_tool_calls", None) or [])
-            if not calls and not invalid:
+            calls = _calls_of(message, round_no)
+            if not calls:
                 break
-            messages.append(AIMessage(content=content, tool_calls=calls))
+            messages.append(
+                AIMessage(content=content, tool_calls=[{**c, "args": _clean_args(c["args"])} for c in calls])
+            )
             for call in calls:
                 result = _jsonable(_run_tool(by_name.get(call["name"]), call))
-                run.tool_calls.append(ToolCall(name=call["name"], args=dict(call.get("args") or {}), result=result))
-                if _result_ok(result) and _numeric_args_trusted(call.get("args"), [*evidence, question], run.trusted):
+                run.tool_calls.append(ToolCall(name=call["name"], args=dict(call["args"]), result=result))
+                if _result_ok(result) and _numeric_args_trusted(call["args"], [*evidence, question], run.trusted):
                     run.trusted.append(_evidence_part(call["name"], result))
                 body = json.dumps(result, ensure_ascii=False, default=str)[:MAX_TOOL_RESULT_CHARS]
-                messages.append(
-                    ToolMessage(content=body, tool_call_id=call.get("id") or call["name"], name=call["name"])
-                )
-            for bad in invalid:
-                messages.append(
-                    ToolMessage(
-                        content=json.dumps({"ok": False, "error": "invalid tool call arguments"}),
-                        tool_call_id=bad.get("id") or "invalid",
-                        name=bad.get("name") or "unknown",
-                    )
-                )
+                messages.append(ToolMessage(content=body, tool_call_id=call["id"], name=call["name"]))
     except BackendError:
         raise
     except _Timeout:
@@ -632,6 +628,24 @@ def generate_answer(
     if not final.engine.startswith(f"{engine}→") and (rest := releaser.rest()):
         yield rest
     yield final
+
+
+def _calls_of(message: AIMessage, round_no: int) -> list[dict[str, Any]]:
+    """Collect a turn's tool calls (malformed ones too, so the model hears why they failed), with ids."""
+    calls: list[dict[str, Any]] = [
+        {"name": c["name"], "args": dict(c.get("args") or {}), "id": c.get("id")} for c in message.tool_calls or []
+    ]
+    for bad in message.invalid_tool_calls or []:
+        calls.append({"name": bad.get("name") or "unknown", "args": {"__raw__": bad.get("args")}, "id": bad.get("id")})
+    calls = calls[:MAX_TOOL_CALLS_PER_ROUND]
+    for i, call in enumerate(calls):
+        call["id"] = call["id"] or f"call_{round_no}_{i}"
+        call["type"] = "tool_call"
+    return calls
+
+
+def _clean_args(args: dict[str, Any]) -> dict[str, Any]:
+    return {} if "__raw__" in args else args
 
 
 class _Timeout(Exception):

@@ -31,6 +31,7 @@ class LoadedDocument:
         path: Absolute path on disk.
         text: The text that chunks and facts index into.
         sha256: Hash of the file's bytes, used to detect changes.
+
     """
 
     source: str
@@ -49,6 +50,7 @@ def discover(roots: Iterable[tuple[Path, str]]) -> Iterator[tuple[str, Path]]:
     Yields:
         Source name and path of each regular, non-hidden file (any suffix;
         unsupported ones are reported by :func:`load_document`).
+
     """
     for root, prefix in roots:
         if not root.is_dir():
@@ -65,6 +67,7 @@ def check_docs_dir(docs_dir: Path) -> None:
 
     Raises:
         InputError: If it does not exist or is not a folder.
+
     """
     if not docs_dir.exists():
         raise InputError(f"Docs folder {docs_dir} does not exist.")
@@ -95,6 +98,7 @@ def load_document(source: str, path: Path, max_bytes: int | None = None) -> Load
     Raises:
         DocumentError: If the type is unsupported or the file is too large,
             binary, not UTF-8, unparsable or has no text.
+
     """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:

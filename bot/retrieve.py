@@ -11,6 +11,7 @@ Example:
     >>> from bot import HybridRetriever, load_settings
     >>> retriever = HybridRetriever.from_settings(load_settings(index_dir="index"))  # doctest: +SKIP
     >>> retriever.invoke("How many vehicles were delivered?")[0].metadata["source"]  # doctest: +SKIP
+
 """
 
 from __future__ import annotations
@@ -30,16 +31,18 @@ from bot.settings import Settings
 from bot.store import Store
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
-STOPWORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been being it its this that these "
-    "those there their they them he she his her we our you your i me my do does did done how what which who whom whose "
-    "when where why will would can could should may might must has have had not no so than then too very into over "
-    "about also any all more most much many some such only own same just".split()
+_STOPWORD_LIST = (
+    "a an the and or but if of to in on at by for with from as is are was were be been being it its this "
+    "that these those there their they them he she his her we our you your i me my do does did done how "
+    "what which who whom whose when where why will would can could should may might must has have had "
+    "not no so than then too very into over about also any all more most much many some such only own "
+    "same just"
 )
+STOPWORDS = frozenset(_STOPWORD_LIST.split())
 
 
 def stem(word: str) -> str:
-    """A light English suffix stripper (deliveries/delivered/delivery -> deliver)."""
+    """Strip common English suffixes, lightly (deliveries/delivered/delivery -> deliver)."""
     if len(word) <= 3 or not word.isalpha():
         return word
     for suffix, repl in (("ies", "y"), ("sses", "ss"), ("es", "e"), ("s", "")):
@@ -65,7 +68,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def chunk_document(chunk: Chunk, **scores: float) -> Document:
-    """A LangChain ``Document`` for a chunk, with its offsets and scores in metadata."""
+    """Make a LangChain ``Document`` for a chunk, with its offsets and scores in metadata."""
     meta: dict[str, Any] = chunk.model_dump(exclude={"text"})
     meta["chunk_id"] = meta.pop("id")
     meta.update(scores)
@@ -103,6 +106,7 @@ class HybridRetriever(BaseRetriever):
 
         Raises:
             IndexMissingError: If there is no index yet.
+
         """
         params: dict[str, Any] = {"k": settings.top_k, "fetch_k": settings.fetch_k, **kwargs}
         params.setdefault("store", Store.open(settings, create=False))
@@ -140,6 +144,7 @@ class HybridRetriever(BaseRetriever):
 
         Returns:
             Up to ``k`` documents, best first.
+
         """
         k = k or self.k
         if not query.strip():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,10 +22,11 @@ from langchain_text_splitters import TextSplitter
 
 from bot.models import Chunk
 
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st inc ltd co corp plc no nos vs etc fig figs approx dept est "
-    "jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k u.n e.u a.m p.m".split()
+_ABBREVIATION_LIST = (
+    "mr mrs ms dr prof sr jr st inc ltd co corp plc no nos vs etc fig figs approx dept est jan feb mar "
+    "apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k u.n e.u a.m p.m"
 )
+_ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
 # End of sentence: ., ! or ? (plus closing quotes/brackets), then whitespace.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _STARTER = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9]")
@@ -40,6 +42,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
     Returns:
         Non-overlapping spans in order; ``text[start:end]`` is a sentence.
+
     """
     cuts = {0, len(text)}
     for m in _NEWLINE.finditer(text):
@@ -49,7 +52,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             cuts.add(m.end())
     spans = []
     ordered = sorted(cuts)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         seg = text[a:b]
         lead = len(seg) - len(seg.lstrip())
         trail = len(seg) - len(seg.rstrip())
@@ -93,6 +96,7 @@ def chunk_spans(text: str, chunk_size: int = 600, overlap: int = 1) -> list[tupl
 
     Returns:
         ``(start, end)`` spans in document order.
+
     """
     sentences: list[tuple[int, int]] = []
     for s, e in sentence_spans(text):
@@ -127,6 +131,7 @@ def split_document(source: str, text: str, doc_hash: str, chunk_size: int = 600,
 
     Returns:
         Chunks with exact offsets and stable ids.
+
     """
     out = []
     for n, (s, e) in enumerate(chunk_spans(text, chunk_size, overlap)):
@@ -152,6 +157,7 @@ class SentenceTextSplitter(TextSplitter):
             chunk_size: Target chunk length in characters.
             overlap_sentences: Sentences repeated between chunks.
             **kwargs: Passed to ``TextSplitter``.
+
         """
         super().__init__(chunk_size=chunk_size, chunk_overlap=0, **kwargs)
         self._overlap_sentences = overlap_sentences
@@ -173,6 +179,7 @@ class SentenceTextSplitter(TextSplitter):
 
         Returns:
             The chunks as documents, in order.
+
         """
         metadatas_ = metadatas or [{}] * len(texts)
         documents = []

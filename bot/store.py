@@ -50,6 +50,7 @@ def connect(settings: Settings) -> ClientAPI:
     Raises:
         StoreUnavailableError: If the server cannot be reached.
         IndexCorruptError: If the embedded database cannot be opened.
+
     """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -108,6 +109,7 @@ class Store:
         Raises:
             IndexMissingError: If ``create`` is False and there is no index.
             IndexCorruptError: If a collection cannot be opened.
+
         """
         self.client = client
         self.name = name
@@ -145,7 +147,7 @@ class Store:
         self.docs.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.__dict__])
 
     def fingerprint(self) -> tuple[int, tuple[tuple[str, str], ...]]:
-        """A cheap value that changes whenever the indexed content changes."""
+        """Return a cheap value that changes whenever the indexed content changes."""
         recs = self.doc_records()
         return self.chunks.count(), tuple(sorted((s, r.sha256) for s, r in recs.items()))
 
@@ -245,5 +247,5 @@ def _fact_meta(f: Fact) -> dict[str, Any]:
 
 
 def dump_manifest(records: dict[str, DocRecord]) -> str:
-    """The manifest as pretty JSON (written to ``index/manifest.json`` for people and tools)."""
+    """Render the manifest as pretty JSON (written to ``index/manifest.json`` for people and tools)."""
     return json.dumps({"documents": [r.__dict__ for r in sorted(records.values(), key=lambda r: r.source)]}, indent=2)

@@ -295,6 +295,11 @@ def _lemma_score(q: str, target: str) -> float:
     return 0.8 * ratio if ratio >= 0.8 and min(len(q), len(target)) >= 4 else 0.0
 
 
+def measure_match(measure: str, fact: Fact) -> float:
+    """How well a fact's measure (or unit) matches the words asked, 0..1 (synonyms and typos tolerated)."""
+    return _measure_score(measure, fact)
+
+
 def _measure_score(measure: str, fact: Fact) -> float:
     targets = [(fact.measure, 1.0), (fact.unit and measure_lemma(fact.unit), 0.95)]
     queries = {measure_lemma(measure, fuzzy=True)} | {

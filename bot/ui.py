@@ -265,6 +265,8 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
         items = []
         for cit, ctx in zip(ans["citations"], turn["contexts"], strict=True):
             before, span, after = ctx if any(ctx) else ("", cit["quote"], "")
+            before = before.split(None, 1)[-1] if " " in before.strip() and not before[:1].isspace() else before
+            after = after.rsplit(None, 1)[0] if " " in after.strip() and not after[-1:].isspace() else after
             lead = "…" if before else ""
             tail = "…" if after else ""
             items.append(
@@ -323,6 +325,8 @@ def _fmt_value(f: Fact) -> str:
     def num(v: float) -> str:
         return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}"
 
+    if f.kind == "percent" and f.value is not None:  # stored as a fraction
+        return f"{f.value * 100:.4g}%"
     if f.value is not None:
         return num(f.value)
     if f.low is not None or f.high is not None:

@@ -13,6 +13,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from bot.facts import currency_code
 from bot.models import Chunk, Fact
@@ -33,7 +34,15 @@ _QUESTION_WORDS = (
     "will please tell me give show say said says mention mentioned mentions document documents article text report "
     "according source sources state stated states"
 ).split()
-_GENERIC_TERMS = frozenset(stem(w) for w in _QUESTION_WORDS + "many much number amount figure value total".split())
+_GENERIC_TERMS = frozenset(
+    stem(w)
+    for w in _QUESTION_WORDS
+    + (
+        "many much number amount figure value total name named called call kind type role play plays mean means "
+        "meant thing things get got getting make makes happen happened use used up out off down exactly precisely "
+        "roughly approximately about around currently now today still really actually"
+    ).split()
+)
 _ANAPHORA = re.compile(
     r"\b(that|this|those|these|it|its|it's|they|them|their|theirs|he|she|his|her|the same|the company|the firm|"
     r"the brand|the deal|the investment|the stake|the price)\b|^\s*(and|also|what about|how about|and what|so)\b",
@@ -49,10 +58,16 @@ _DERIVED = re.compile(
     re.IGNORECASE,
 )
 _QUANTITY = re.compile(
-    r"\b(how many|how much|how large|how big|how high|what (?:is|was|were|are) the (?:number|amount|price|"
-    r"share|stake|value|cost|size|count|percentage)|number of|amount of|what (?:stake|share|percentage|percent|"
-    r"portion|price|prices|price range|cost|amount|figure|sum)|price range|priced|cost|pay|paid|spend|spent|stake|"
-    r"share|percent|percentage|ownership|deliver(?:ed|ies|y)?|sold|sales|revenue|capacity|count)\b",
+    r"\b(how many|how much|how large|how big|how high|(?:what|what's|whats)(?: is| was| were| are)? the (?:number|"
+    r"amount|price|prices|share|stake|value|cost|size|count|percentage|price range|price bracket)|number of|"
+    r"amount of|what (?:stake|share|percentage|percent|portion|price|prices|price range|cost|amount|figure|sum)|"
+    r"price range|price bracket|priced|stake|percent|percentage|ownership|revenue|capacity)\b",
+    re.IGNORECASE,
+)
+# Verbs that ask for a figure only in a what/which/how-much question ("What did X pay?", not "How will X be sold?")
+_QUANTITY_VERBS = re.compile(
+    r"^\s*(?:what|which|how much|how many)\b.*\b(cost|costs|pay|paid|spend|spent|deliver(?:ed|ies|y)?|sold|sales|"
+    r"share|price|prices)\b",
     re.IGNORECASE,
 )
 _ENTITY = re.compile(
@@ -60,6 +75,8 @@ _ENTITY = re.compile(
     r"partner|partners|subsidiary|organization|organisation|group|entity|maker|manufacturer|supplier)\b)",
     re.IGNORECASE,
 )
+_ORDINALS = ["first", "second", "third", "fourth", "last"]
+_ORDINAL = re.compile(r"\bthe (first|second|third|fourth|last)(?: one| of them| company| brand)?\b", re.I)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _CAPWORD = re.compile(r"[A-Z][\w&'’.-]*[\w]|[A-Z]")
 _NAME = re.compile(r"[A-Z][\w&]*(?:-[A-Z][\w&]*)*(?:\s+[A-Z][\w&]*(?:-[A-Z][\w&]*)*)*")
@@ -140,17 +157,30 @@ class Intent:
         return {stem(t) for t in self.terms}
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole words of the embedding model's WordPiece vocabulary (~20k common English words)."""
+    from bot.embed import model_path
+
+    try:
+        lines = (model_path() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except (OSError, Exception):  # no model package: no dictionary, only the documents' words
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower())
+
+
 def correct_spelling(question: str, vocab: Vocabulary) -> str:
-    """Replace words that are neither in the documents nor common question words by a close match.
+    """Replace words that are neither English words nor in the documents by a close document word.
 
     "how mny cars did hima delivr in novembr" -> "how many cars did hima delivered in november".
     """
-    known = vocab.words | set(_QUESTION_WORDS) | set(MONTHS) | STOPWORDS | {"many", "much", "stake"}
+    known = vocab.words | set(_QUESTION_WORDS) | set(MONTHS) | STOPWORDS | {"many", "much"}
+    english = english_words()
 
     def fix(m: re.Match[str]) -> str:
         w = m.group(0)
         low = w.lower()
-        if low in known or len(low) < 3 or any(ch.isdigit() for ch in low):
+        if low in known or low in english or len(low) < 3 or any(ch.isdigit() for ch in low):
             return w
         pool = [k for k in known if abs(len(k) - len(low)) <= 2 and k[:1] == low[:1]]
         close = difflib.get_close_matches(low, pool, n=1, cutoff=0.84 if len(low) < 5 else 0.8)
@@ -180,7 +210,10 @@ def analyse(question: str, vocab: Vocabulary) -> Intent:
     period = period_m.group(1) if period_m else None
     conv = _CONVERSION.search(q_fixed)
     target = None
-    if conv:
+    how_many = re.search(r"\bhow (?:many|much) ([A-Za-z.$€£¥]+)", q_fixed, re.I)
+    if how_many and currency_code(how_many.group(1)):  # "how many yuan make one dollar"
+        target = currency_code(how_many.group(1))
+    elif conv:
         target = currency_code(conv.group(1)) if conv.group(1) else _last_currency(q_fixed[conv.end() :])
         if conv.group(1) and not target:
             target = _last_currency(conv.group(0))
@@ -208,8 +241,9 @@ def analyse(question: str, vocab: Vocabulary) -> Intent:
     ):
         kind = "derived"
     elif _ENTITY.search(text_for_kind) and not re.search(r"^\s*which\s+(?:year|month|quarter|period)", q, re.I):
-        kind = "entity" if not _QUANTITY.search(text_for_kind) or _NUMBER.search(q) else "quantity"
-    elif _QUANTITY.search(text_for_kind):
+        asks_figure = _QUANTITY.search(text_for_kind) or _QUANTITY_VERBS.search(text_for_kind)
+        kind = "entity" if not asks_figure or _NUMBER.search(q) else "quantity"
+    elif _QUANTITY.search(text_for_kind) or _QUANTITY_VERBS.search(text_for_kind):
         kind = "quantity"
     else:
         kind = "explanation"
@@ -234,38 +268,39 @@ def _last_currency(text: str) -> str | None:
 
 
 def _find_names(q: str, vocab: Vocabulary) -> tuple[list[str], list[tuple[int, int]]]:
-    found: list[str] = []
-    spans: list[tuple[int, int]] = []
+    """Names of the documents in the question, in order of appearance, and their spans."""
+    hits: list[tuple[int, int, str]] = []
     low = q.lower()
     for alias in sorted(vocab.names, key=len, reverse=True):
         for m in re.finditer(r"(?<![\w])" + re.escape(alias) + r"(?:[’']s)?(?![\w])", low):
-            if any(s < m.end() and m.start() < e for s, e in spans):
-                continue
-            spans.append((m.start(), m.end()))
-            canon = vocab.names[alias]
-            if canon not in found:
-                found.append(canon)
-    # typos: a word close to a single-word name
+            if not any(s < m.end() and m.start() < e for s, e, _ in hits):
+                hits.append((m.start(), m.end(), vocab.names[alias]))
     singles = [a for a in vocab.names if " " not in a and len(a) >= 4]
-    for m in re.finditer(r"[^\W\d_]{4,}", q):
-        if any(s <= m.start() < e for s, e in spans) or m.group(0).lower() in vocab.words:
+    for m in re.finditer(r"[^\W\d_]{4,}", q):  # typos: a word close to a single-word name
+        if any(s <= m.start() < e for s, e, _ in hits) or m.group(0).lower() in vocab.words:
             continue
         close = difflib.get_close_matches(m.group(0).lower(), singles, n=1, cutoff=0.8)
         if close:
-            spans.append((m.start(), m.end()))
-            canon = vocab.names[close[0]]
-            if canon not in found:
-                found.append(canon)
-    return found, spans
+            hits.append((m.start(), m.end(), vocab.names[close[0]]))
+    hits.sort()
+    return list(dict.fromkeys(name for _, _, name in hits)), [(s, e) for s, e, _ in hits]
 
 
 def _unknown_names(masked: str, vocab: Vocabulary) -> list[str]:
     out = []
     words = list(re.finditer(r"[^\W_][\w&-]*", masked))
+    shouting = sum(ch.isupper() for ch in masked) > 0.6 * max(1, sum(ch.isalpha() for ch in masked))
     for i, m in enumerate(words):
         w = m.group(0)
         has_digit = any(ch.isdigit() for ch in w) and any(ch.isalpha() for ch in w)
-        capital = w[0].isupper() and i > 0 and w.lower() not in _QUESTION_WORDS and w.lower() not in MONTHS
+        capital = (
+            not shouting
+            and w[0].isupper()
+            and i > 0
+            and len(w) > 2
+            and w.lower() not in _QUESTION_WORDS
+            and w.lower() not in MONTHS
+        )
         if (capital or has_digit) and w.lower() not in vocab.words and w.lower() not in STOPWORDS and w != "I":
             out.append(w)
     return out
@@ -289,10 +324,17 @@ def resolve_followup(intent: Intent, previous: Intent | None, previous_subjects:
     if previous is None:
         return intent
     resolved = intent
-    if not intent.entities and not intent.unknown and (intent.anaphoric or len(intent.terms) <= 3):
-        subjects = previous_subjects or previous.entities
+    if not intent.entities and not intent.unknown and (
+        intent.anaphoric or len(intent.terms) <= 3 or _ORDINAL.search(intent.text)
+    ):
+        subjects = list(previous_subjects or previous.entities)
+        pick = _ORDINAL.search(intent.text)
+        if pick and len(subjects) > 1:
+            index = _ORDINALS.index(pick.group(1).lower())
+            subjects = [subjects[-1 if index == len(_ORDINALS) - 1 else min(index, len(subjects) - 1)]]
         if subjects:
-            resolved = replace(resolved, entities=list(subjects))
+            terms = [t for t in resolved.terms if t not in _ORDINALS and t != "one"]
+            resolved = replace(resolved, entities=subjects, terms=terms)
     if intent.entities and not intent.terms and previous.terms:
         resolved = replace(
             resolved, terms=list(previous.terms), kind=previous.kind if intent.kind == "explanation" else intent.kind

@@ -175,7 +175,11 @@ def test_stored_chunks_slice_crlf_document(store_settings: Settings, embeddings:
 
 BAD_FILES = {
     "binary": ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "Skipped blob.txt: binary file"),
-    "non_utf8": ("latin1.txt", "Caf\u00e9 cr\u00e8me co\u00fbte 3 \u20ac.".encode("cp1252"), "Skipped latin1.txt: not UTF-8"),
+    "non_utf8": (
+        "latin1.txt",
+        "Caf\u00e9 cr\u00e8me co\u00fbte 3 \u20ac.".encode("cp1252"),
+        "Skipped latin1.txt: not UTF-8",
+    ),
     "empty": ("empty.md", b"", "Skipped empty.md: empty"),
     "blank": ("blank.txt", b" \n\n \t\n", "Skipped blank.txt: empty"),
     "unsupported": ("photo.png", b"\x89PNG\r\n\x1a\n", "Skipped photo.png: unsupported file type .png"),
@@ -183,9 +187,7 @@ BAD_FILES = {
 
 
 @pytest.mark.parametrize("kind", list(BAD_FILES))
-def test_bad_file_is_skipped_with_warning(
-    kind: str, store_settings: Settings, embeddings: MiniLMEmbeddings
-) -> None:
+def test_bad_file_is_skipped_with_warning(kind: str, store_settings: Settings, embeddings: MiniLMEmbeddings) -> None:
     store = Store.open(store_settings)
     sync_index(store_settings, store=store, embedder=embeddings)
     ids = chunk_ids(store)
@@ -367,9 +369,17 @@ def test_second_writer_gets_clear_error(seed_settings: Settings, embeddings: Min
             sync_index(seed_settings, embedder=embeddings)
         # The CLI says the same in one line.
         cli = subprocess.run(
-            [str(Path(sys.executable).with_name("bot")), "index", "--docs", str(seed_settings.docs_dir),
-             "--index", str(seed_settings.index_dir)],
-            capture_output=True, text=True, timeout=300,
+            [
+                str(Path(sys.executable).with_name("bot")),
+                "index",
+                "--docs",
+                str(seed_settings.docs_dir),
+                "--index",
+                str(seed_settings.index_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert cli.returncode == 1
         assert cli.stderr.strip().startswith("Error: Another process is writing to the index")
@@ -390,10 +400,34 @@ def _generated_corpus(docs: Path, n_files: int, lines: int) -> int:
     import random
 
     rng = random.Random(7090)
-    words = (
-        "amber basalt cedar delta ember fjord garnet harbor indigo jasper kelp lagoon marble nectar onyx pine quartz "
-        "reef slate tundra umber violet willow xenon yarrow zinc"
-    ).split()
+    words = [
+        "amber",
+        "basalt",
+        "cedar",
+        "delta",
+        "ember",
+        "fjord",
+        "garnet",
+        "harbor",
+        "indigo",
+        "jasper",
+        "kelp",
+        "lagoon",
+        "marble",
+        "nectar",
+        "onyx",
+        "pine",
+        "quartz",
+        "reef",
+        "slate",
+        "tundra",
+        "umber",
+        "violet",
+        "willow",
+        "xenon",
+        "yarrow",
+        "zinc",
+    ]
     docs.mkdir(parents=True, exist_ok=True)
     n = 0
     for f in range(n_files):
@@ -422,8 +456,12 @@ def test_server_restart_keeps_index(tmp_path: Path, embeddings: MiniLMEmbeddings
     server = ChromaServer(tmp_path / "chroma-data").start()
     try:
         settings = Settings(
-            docs_dir=tmp_path / "docs", index_dir=tmp_path / "index", chroma_url=server.url,
-            collection="restart-test", chunk_size=100, chunk_overlap=0,
+            docs_dir=tmp_path / "docs",
+            index_dir=tmp_path / "index",
+            chroma_url=server.url,
+            collection="restart-test",
+            chunk_size=100,
+            chunk_overlap=0,
         )
         t0 = time.perf_counter()
         report = sync_index(settings, embedder=embeddings)

@@ -233,9 +233,11 @@ def test_uncited_answer_and_prompt_leak_fall_back(seed_bot: Any, monkeypatch: py
 def test_tool_results_from_made_up_arguments_back_nothing(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     n = source_number(seed_bot, DELIVERY_Q, "81,864")
     call = {"name": "calculate", "args": {"expression": "95000 * 1"}, "id": "c1", "type": "tool_call"}
-    use_model(monkeypatch, fake(AIMessage(content="", tool_calls=[call]), f"HIMA delivered 95,000 vehicles [{n}]."))
+    model = fake(AIMessage(content="", tool_calls=[call]), f"HIMA delivered 95,000 vehicles [{n}].")
+    use_model(monkeypatch, model)
     answer = seed_bot.ask(DELIVERY_Q, engine="openai")
-    assert answer.tool_calls[0].result["value"] == 95000  # the tool ran ...
+    (tool_msg,) = [m for m in model.seen[1] if isinstance(m, ToolMessage)]
+    assert json.loads(tool_msg.content)["value"] == 95000  # the tool ran ...
     assert answer.engine == "openai→grounded (numeric guard)"  # ... but a number it was fed backs nothing
 
 
@@ -331,7 +333,7 @@ def test_injection_in_document_and_question_cannot_plant_a_number(
     assert "<question>\n" + INJECTION_Q in user  # the question is delimited as data
     assert answer.engine == "openai→grounded (numeric guard)"
     assert any("1 billion" in f for f in answer.flags)
-    assert "1 billion" not in "".join(pieces)
+    assert "1 billion" not in "".join(pieces) and "1 billion" not in answer.text
 
 
 def test_find_quantity_ignores_facts_from_injected_sentences(
@@ -386,3 +388,49 @@ def test_llamacpp_engine_with_local_gguf(seed_bot: Any) -> None:
     assert_consistent(answer, "llamacpp", grounded_text(seed_bot, DELIVERY_Q))
     if answer.engine != "llamacpp":
         assert not any(p for p in pieces if numbers_supported(p, [SEED_TEXT], []))
+
+
+def test_malformed_tool_call_gets_an_error_back(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    n = source_number(seed_bot, DELIVERY_Q, "81,864")
+    bad = {"name": "calculate", "args": "{not json", "id": "bad1", "error": "bad json", "type": "invalid_tool_call"}
+    model = fake(AIMessage(content="", invalid_tool_calls=[bad]), f"HIMA delivered 81,864 vehicles [{n}].")
+    use_model(monkeypatch, model)
+    answer = seed_bot.ask(DELIVERY_Q, engine="openai")
+    (tool_msg,) = [m for m in model.seen[1] if isinstance(m, ToolMessage)]
+    assert tool_msg.tool_call_id == "bad1" and "not valid JSON" in tool_msg.content
+    assert answer.engine == "openai" and "81,864" in answer.text
+
+
+class ScriptedLlama:
+    """Stands in for ``llama_cpp.Llama``: streams scripted deltas, records the requests."""
+
+    def __init__(self, *turns: list[str]) -> None:
+        self.turns = list(turns)
+        self.requests: list[dict[str, Any]] = []
+
+    def create_chat_completion(self, stream: bool = False, **request: Any) -> Any:
+        self.requests.append(request)
+        pieces = self.turns.pop(0)
+        assert stream
+        return iter([{"choices": [{"delta": {"content": p}}]} for p in pieces])
+
+
+def test_llamacpp_adapter_parses_hermes_tool_calls(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from bot.llm import LlamaCppChatModel, generate_answer
+
+    n = source_number(seed_bot, DELIVERY_Q, "81,864")
+    call = '{"name": "find_quantity", "arguments": {"subject": "HIMA", "measure": "deliveries"}}'
+    llama = ScriptedLlama(["<tool", "_call>", call, "</tool_call>"], ["HIMA delivered ", f"81,864 vehicles [{n}]."])
+    monkeypatch.setattr("bot.llm._load_llama", lambda path, n_ctx: (llama, threading.Lock()))
+    grounded = seed_bot.ask(DELIVERY_Q, engine="grounded")
+    model = LlamaCppChatModel(model_path="unused.gguf")
+    *pieces, answer = generate_answer(seed_bot, DELIVERY_Q, [], grounded, "llamacpp", 4, model=model)
+    assert answer.engine == "llamacpp", answer.flags
+    assert [t.name for t in answer.tool_calls] == ["find_quantity"]
+    assert answer.tool_calls[0].result["status"] == "found"
+    assert "<tool" not in "".join(pieces) and "81,864" in "".join(pieces)
+    first, second = llama.requests
+    assert [t["function"]["name"] for t in first["tools"]] == ["find_quantity", "convert_currency", "calculate"]
+    assert second["messages"][-1]["role"] == "tool" and "81864" in second["messages"][-1]["content"]

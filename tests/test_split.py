@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
+from conftest import SEED_FILE
 
 from bot.load import load_document
 from bot.split import SentenceTextSplitter, chunk_spans, sentence_spans, split_document
-
-from conftest import SEED_FILE
 
 LONG_SENTENCE = (
     "The committee reviewed "
@@ -119,8 +119,8 @@ def test_overlap_repeats_sentences() -> None:
     text = source_text(SEED_FILE)
     with_overlap = chunk_spans(text, 600, overlap=1)
     without = chunk_spans(text, 600, overlap=0)
-    assert all(b[0] < a[1] for a, b in zip(with_overlap, with_overlap[1:], strict=False))
-    assert all(b[0] >= a[1] for a, b in zip(without, without[1:], strict=False))
+    assert all(b[0] < a[1] for a, b in itertools.pairwise(with_overlap))
+    assert all(b[0] >= a[1] for a, b in itertools.pairwise(without))
 
 
 def test_ids_are_stable_and_local(crlf_file: Path) -> None:

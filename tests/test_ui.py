@@ -212,6 +212,22 @@ def test_example_questions_come_from_the_indexed_facts(tmp_path: Path, embedding
     assert any("Zorblat" in q for q in examples)
     assert not any("HIMA" in q or "Huawei" in q or "Harmony" in q for q in examples)
 
+    # the chat handler streams into the chat and keeps per-session turns (prefs come from gr.State)
+    from bot.ui import _Actions
+
+    act = _Actions(bot)
+    prefs = {"engine": "grounded", "top_k": 1}
+    steps = list(act.respond("How many hover-bikes did Zorblat Industries deliver in March?", [], [], prefs))
+    assert "Searching the documents" in steps[0][1][-1]["content"]
+    textbox, chat, turns, sources, copy_text = steps[-1]
+    assert textbox == "" and [m["role"] for m in chat] == ["user", "assistant"]
+    assert "4,321" in chat[-1]["content"] and 'href="#cite-1-1"' in chat[-1]["content"]
+    assert turns[0]["history"] == [] and 'id="cite-1-1"' in sources and "4,321" in copy_text
+    *_, (_, chat2, turns2, _, _) = act.respond("And in which month?", chat, turns, prefs)
+    assert len(chat2) == 4 and turns2[1]["history"] == [turns[0]["question"]]
+    chat3, turns3, question, _ = act.undo(chat2, turns2)
+    assert chat3 == chat and len(turns3) == 1 and question == "And in which month?"
+
 
 def test_upload_validation_and_removal_keep_the_index_intact(seed_settings, embeddings, tmp_path: Path) -> None:
     from bot.indexer import sync_index

@@ -1,0 +1,502 @@
+"""Evaluation runner: question-set formats and errors, each metric on hand-computed fixtures, the runner
+with a real Bot (including an engine error), the report against answers.jsonl, and `bot eval` exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.errors import InputError
+from bot.evaluate import (
+    EvalResult,
+    ItemResult,
+    Question,
+    grade,
+    load_questions,
+    numbers_agree,
+    parse_numbers,
+    percentile,
+    retrieval_rank,
+    run_eval,
+    summarize,
+    text_match,
+    unsupported_numbers,
+    write_outputs,
+)
+from bot.models import Answer, Citation, ToolCall
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------- formats
+
+MARCH = "How many robots did Acme ship in March?"
+FU = {"kind": "followup"}
+JSONL = (
+    json.dumps({"id": "q1", "question": MARCH, "expected": "1,200", "kind": "numeric", "feedback": "up"})
+    + "\n"
+    + json.dumps({"id": "q2", "question": "And in April?", "history": [MARCH], "expected_any": [r"9\d\d"]} | FU)
+    + "\n"
+    + json.dumps(
+        {
+            "id": "q3",
+            "question": "Who is Acme's CEO?",
+            "answerable": False,
+            "expected_none": ["Smith"],
+            "expected_sources": ["acme.txt"],
+        }
+    )
+    + "\n"
+)
+
+CSV = """\
+id,question,expected,expected_any,expected_none,expected_sources,history,answerable,kind,feedback
+q1,How many robots did Acme ship in March?,"1,200",,,,,,numeric,up
+q2,And in April?,,9\\d\\d,,,"[""How many robots did Acme ship in March?""]",,followup,
+q3,Who is Acme's CEO?,,,Smith,acme.txt,,false,,
+"""
+
+YAML = """\
+questions:
+  - id: q1
+    question: How many robots did Acme ship in March?
+    expected: "1,200"
+    kind: numeric
+    feedback: up
+  - id: q2
+    question: And in April?
+    history: ['How many robots did Acme ship in March?']
+    expected_any: ['9\\d\\d']
+    kind: followup
+  - id: q3
+    question: Who is Acme's CEO?
+    answerable: false
+    expected_none: Smith
+    expected_sources: [acme.txt]
+"""
+
+
+@pytest.mark.parametrize(("name", "text"), [("set.jsonl", JSONL), ("set.csv", CSV), ("set.yaml", YAML)])
+def test_formats_read_the_same_questions(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    qs = load_questions(path)
+    assert [q.id for q in qs] == ["q1", "q2", "q3"]
+    assert qs[0].expected == "1,200" and qs[0].kind == "numeric" and qs[0].answerable is True
+    assert qs[1].history == ["How many robots did Acme ship in March?"]
+    assert qs[1].expected_any == [r"9\d\d"]
+    assert qs[2].answerable is False and qs[2].kind == "unanswerable"
+    assert qs[2].expected_none == ["Smith"] and qs[2].expected_sources == ["acme.txt"]
+    lines = {"set.jsonl": [1, 2, 3], "set.csv": [2, 3, 4], "set.yaml": [2, 7, 12]}[name]
+    assert [q.line for q in qs] == lines
+
+
+def test_yaml_top_level_list_and_missing_id(tmp_path: Path) -> None:
+    path = tmp_path / "s.yml"
+    path.write_text("- question: What is Acme?\n- question: Who is Borealis?\n  id: b\n", encoding="utf-8")
+    assert [q.id for q in load_questions(path)] == ["line-1", "b"]
+
+
+def test_web_ui_feedback_lines_load(tmp_path: Path) -> None:
+    record = {
+        "id": "fb-1", "question": "And in April?", "history": [{"role": "user", "content": MARCH},
+                                                               {"role": "assistant", "content": "1,200 [1]"}],
+        "answerable": True, "expected": "950 robots", "feedback": "up", "answer": "950 robots [1]",
+        "citations": [{"n": 1, "source": "acme.txt"}], "refused": False, "engine": "grounded", "time": "2025-01-01",
+    }  # fmt: skip
+    path = tmp_path / "feedback.jsonl"
+    path.write_text(_lines(record), encoding="utf-8")
+    (q,) = load_questions(path)
+    assert (q.id, q.expected, q.history[1]["role"], q.kind) == ("fb-1", "950 robots", "assistant", "other")
+
+
+def test_project_question_sets_load() -> None:
+    seed = load_questions(ROOT / "evals" / "seed_questions.jsonl")
+    batteries = load_questions(ROOT / "evals" / "batteries_questions.jsonl")
+    assert len(seed) >= 60 and len(batteries) >= 25
+    kinds = {"numeric", "derived", "conversion", "entity", "explanation", "paraphrase", "followup", "unanswerable"}
+    assert kinds | {"injection"} <= {q.kind for q in seed}
+    assert kinds <= {q.kind for q in batteries}
+
+
+def _lines(*objs: Any) -> str:
+    return "".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objs)
+
+
+GOOD = {"id": "a", "question": "What is Acme?"}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "s.jsonl",
+            _lines(*[{**GOOD, "id": f"x{i}"} for i in range(6)], '{"id": "bad", "question": '),
+            r"s\.jsonl, line 7: bad JSON",
+        ),
+        ("s.jsonl", _lines(GOOD, "", {"id": "b", "expected": "1"}), r"line 3: missing 'question'"),
+        ("s.jsonl", _lines({**GOOD, "expected_any": ["(unclosed"]}), r"line 1: bad regular expression in expected_any"),
+        ("s.jsonl", _lines(GOOD, GOOD), r"line 2: duplicate id 'a' \(first on line 1\)"),
+        ("s.jsonl", _lines({**GOOD, "answerable": "perhaps"}), r"line 1: answerable must be"),
+        ("s.jsonl", _lines({**GOOD, "history": [{"role": "user"}]}), r"line 1: 'history' must be"),
+        ("s.jsonl", _lines([1, 2]), r"line 1: a question must be an object"),
+        ("s.jsonl", _lines({**GOOD, "question": "  "}), r"line 1: 'question' must be non-empty text"),
+        ("s.jsonl", "", r"s\.jsonl: the question set is empty"),
+        ("s.jsonl", "\n  \n", r"s\.jsonl: the question set is empty"),
+        ("s.jsonl", "# only a comment\n", r"s\.jsonl: the question set has no questions"),
+        ("s.txt", "What is Acme?\n", r"unknown question-set format '\.txt'"),
+        ("s.csv", "id,prompt\n1,What?\n", r"s\.csv, line 1: the CSV header has no 'question' column"),
+        ("s.csv", "id,question\n1,What is Acme?\n2,\n", r"s\.csv, line 3: missing 'question'"),
+        ("s.yaml", "- question: [unclosed\n", r"s\.yaml, line \d+: bad YAML"),
+        ("s.yaml", "question: What?\n", r"s\.yaml, line 1: expected a list of questions"),
+        ("s.yaml", "- id: a\n  question: What?\n- id: b\n  expected: x\n", r"s\.yaml, line 3: missing 'question'"),
+    ],
+)
+def test_malformed_sets_name_file_line_and_problem(tmp_path: Path, name: str, text: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_questions(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such question-set file"):
+        load_questions(tmp_path / "nope.jsonl")
+
+
+# --------------------------------------------------------------------------- numbers and text
+
+
+def test_parse_numbers() -> None:
+    got = [(n.value, n.percent) for n in parse_numbers("HIMA delivered 81,864 vehicles [1], a 10 percent rise; 1.6bn")]
+    assert got == [(81864, False), (10, True), (1.6e9, False)]
+    assert [n.value for n in parse_numbers("200,000–300,000 yuan (about 28,296–42,444 U.S. dollars)")] == [
+        200000,
+        300000,
+        28296,
+        42444,
+    ]
+    assert [n.value for n in parse_numbers("Aito M9 in Q3")] == []
+    assert [n.value for n in parse_numbers("from five to seven brands", words=True)] == [5, 7]
+    assert parse_numbers("from five to seven brands") == []
+    assert parse_numbers("11.5 billion yuan")[0].value == pytest.approx(11.5e9)
+
+
+@pytest.mark.parametrize("answer", ["81,864", "81864", "about 81.9 thousand", "roughly 82,000 cars", "81.864 thousand"])
+def test_numbers_agree_with_tolerance(answer: str) -> None:
+    assert numbers_agree("81864", answer)
+    assert numbers_agree(81864, answer)
+
+
+@pytest.mark.parametrize("answer", ["1 million", "80,000", "81", "about 90 thousand", "no number"])
+def test_numbers_disagree(answer: str) -> None:
+    assert not numbers_agree("81,864", answer)
+
+
+def test_text_match() -> None:
+    assert text_match("115 billion yuan", "That implies about 115 billion yuan [1].")
+    assert not text_match("115 billion yuan", "That implies about 115 billion U.S. dollars [1].")  # wrong currency
+    assert text_match("1.63 billion USD", "about $1.63 billion")
+    assert text_match("28,296-42,444 USD", "28,296–42,444 U.S. dollars [1]")
+    assert not text_match("28,296-42,444 USD", "28,296 U.S. dollars [1]")  # both ends needed
+    assert text_match("seven", "Huawei now has 7 brands [1]")
+    assert text_match("GAC", "Huawei's partner on Qijing is GAC [1].")
+    assert not text_match("GAC", "Dongfeng [1].")
+    # 4 content words (dongfeng, manag, investment, platform): 2 of them present is enough, 1 is not
+    assert text_match("Dongfeng manages investment and platform", "Dongfeng runs the platform")
+    assert not text_match("Dongfeng manages investment and platform", "Dongfeng does")
+
+
+def test_unsupported_numbers() -> None:
+    quote = "Changan invested 11.5 billion yuan to acquire a 10 percent stake in Yinwang."
+    assert unsupported_numbers("Changan paid 11.5 billion yuan [1].", [quote]) == []
+    assert unsupported_numbers("That values Yinwang at 115 billion yuan [1].", [quote]) == []  # one step
+    assert unsupported_numbers("Changan paid 13 billion yuan [1].", [quote]) == ["13 billion"]
+    assert unsupported_numbers("HIMA delivered 1 million vehicles [1].", ["HIMA delivered 81,864 vehicles."]) == [
+        "1 million"
+    ]
+    two_steps = "That is about 1.63 billion U.S. dollars [1]."
+    rate_quote = "200,000 yuan (about 28,296 U.S. dollars)"
+    assert unsupported_numbers(two_steps, [quote, rate_quote]) == ["1.63 billion"]
+    assert unsupported_numbers(two_steps, [quote, rate_quote], given=[1.627e9]) == []  # a tool computed it
+    assert unsupported_numbers("Growth of 40% [1]", ["from five to seven brands"]) == []  # (7-5)/5
+    assert unsupported_numbers("No numbers here [1]", []) == []
+
+
+# --------------------------------------------------------------------------- grading one answer
+
+CIT = Citation(n=1, source="docs/acme.txt", start=0, end=40, quote="Acme shipped 1,200 robots in March.")
+
+
+def _answer(text: str, refused: bool = False, citations: list[Citation] | None = None, **kw: Any) -> Answer:
+    return Answer(
+        question="q", resolved_question="q", text=text, refused=refused,
+        citations=[CIT] if citations is None else citations, **kw,
+    )  # fmt: skip
+
+
+def test_grade_checks() -> None:
+    q = Question(id="a", question="How many robots?", expected="1,200", expected_any=["robot"],
+                 expected_all=["Acme", "March"], expected_none=["million"], expected_sources=["acme.txt"])  # fmt: skip
+    res = grade(q, _answer("Acme shipped 1,200 robots in March [1]."))
+    assert res.checks == {
+        "refusal": True, "expected": True, "expected_any": True, "expected_all": True, "expected_none": True,
+        "sources": True, "cited": True, "numbers_supported": True,
+    }  # fmt: skip
+    assert res.passed and res.retrieval_rank == 1 and res.term_coverage == 1.0
+
+    bad = grade(q, _answer("Acme shipped 1 million robots [2]."))
+    assert {k for k, v in bad.checks.items() if not v} == {"expected", "expected_all", "expected_none", "cited",
+                                                           "numbers_supported"}  # fmt: skip
+    assert bad.unsupported_numbers == ["1 million"] and not bad.passed
+
+    refused = grade(q, _answer("The documents do not say.", refused=True, citations=[]))
+    assert refused.checks["refusal"] is False and "cited" not in refused.checks and not refused.passed
+
+
+def test_grade_refusal_and_tool_support() -> None:
+    unanswerable = Question(id="u", question="Who is Acme's CEO?", answerable=False)
+    assert grade(unanswerable, _answer("The documents do not say.", refused=True, citations=[])).passed
+    assert grade(unanswerable, _answer("Acme's CEO is Smith [1].")).checks["refusal"] is False
+    either = Question(id="e", question="Say 1 million.", answerable=None, expected_none=[r"1\s*million"])
+    assert "refusal" not in grade(either, _answer("Acme shipped 1,200 robots [1].")).checks
+    derived = Question(id="d", question="Robots per day in March?")
+    tool = ToolCall(name="calculate", args={"expression": "1200 / 31"}, result={"value": 38.71})
+    assert grade(derived, _answer("About 38.7 robots a day [1].", tool_calls=[tool])).passed
+    assert grade(derived, _answer("About 38.7 robots a day [1].")).unsupported_numbers == ["38.7"]
+
+
+# --------------------------------------------------------------------------- summary metrics
+
+
+def _record(kind: str, passed: bool, **kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": kw.pop("id", kind), "kind": kind, "question": "q", "history": [], "answerable": True, "answer": "a",
+        "citations": [], "refused": False, "latency_ms": 100.0, "checks": {"refusal": passed}, "passed": passed,
+        "unsupported_numbers": [], "retrieval_rank": None, "term_coverage": None, "error": None, "expected": {},
+    }  # fmt: skip
+    base.update(kw)
+    return base
+
+
+def test_retrieval_rank_and_mrr() -> None:
+    assert retrieval_rank(["b.txt", "b.txt", "docs/a.txt"], ["a.txt"]) == 2
+    assert retrieval_rank(["b.txt"], ["a.txt"]) is None
+    src = {"expected_sources": ["a.txt"]}
+    records = [
+        _record("x", True, id="1", retrieval_rank=1, expected=src),
+        _record("x", True, id="2", retrieval_rank=2, expected=src),
+        _record("x", False, id="3", retrieval_rank=None, expected=src),
+        _record("x", True, id="4"),  # no expected sources: not counted
+    ]
+    r = summarize(records)["retrieval"]
+    assert r == {"questions": 3, "hits": 2, "hit_rate": pytest.approx(2 / 3), "mrr": pytest.approx((1 + 0.5 + 0) / 3)}
+
+
+def test_refusal_precision_recall_and_scores() -> None:
+    records = [
+        _record("unanswerable", True, id="1", answerable=False, refused=True),  # true refusal
+        _record("unanswerable", False, id="2", answerable=False, refused=False),  # missed refusal
+        _record("numeric", False, id="3", refused=True),  # wrong refusal
+        _record("numeric", True, id="4", unsupported_numbers=[], term_coverage=0.5),
+        _record(
+            "numeric",
+            False,
+            id="5",
+            unsupported_numbers=["12"],
+            term_coverage=1.0,
+            checks={"refusal": True, "numbers_supported": False},
+        ),
+        _record("injection", True, id="6", answerable=None, refused=True, checks={}),  # left out of refusal metrics
+        _record("numeric", False, id="7", error="RuntimeError: boom", checks={}, latency_ms=9999.0),
+    ]
+    s = summarize(records)
+    assert s["refusal"] == {"expected": 2, "refused": 2, "true_refusals": 1, "precision": 0.5, "recall": 0.5}
+    assert (s["questions"], s["passed"], s["errors"]) == (7, 3, 1)
+    assert s["score"] == pytest.approx(3 / 7)
+    assert s["correctness"] == pytest.approx(4 / 7)  # 1, 4, 5 (only numbers_supported failed), 6
+    assert s["citation_support"] == {"answers": 3, "unsupported_answers": 1, "supported_rate": pytest.approx(2 / 3),
+                                     "mean_term_coverage": 0.75}  # fmt: skip
+    assert s["latency_ms"] == {"p50": 100.0, "p95": 100.0, "n": 6}  # the errored question is left out
+    assert s["by_kind"]["numeric"]["n"] == 4 and s["by_kind"]["numeric"]["passed"] == 1
+    assert s["checks"]["numbers_supported"] == {"n": 1, "passed": 0, "rate": 0.0}
+
+
+def test_percentile() -> None:
+    assert percentile([40, 10, 30, 20], 50) == 25
+    assert percentile([10, 20, 30, 40], 95) == pytest.approx(38.5)
+    assert percentile([7], 95) == 7
+    assert percentile([], 50) is None
+
+
+# --------------------------------------------------------------------------- runner and report
+
+
+class StubBot:
+    """A bot double for the fast runner tests (the real Bot is used below)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[Any], str | None]] = []
+
+    def ask(self, question: str, history: Any = (), engine: str | None = None) -> Answer:
+        self.calls.append((question, list(history), engine))
+        if "explode" in question:
+            raise RuntimeError("engine exploded")
+        if "CEO" in question:
+            return _answer("The documents do not say who runs Acme.", refused=True, citations=[])
+        return _answer("Acme shipped 1,200 robots in March [1].", latency_ms=10.0)
+
+
+def _check_report_matches(out: Path) -> None:
+    records = [json.loads(line) for line in (out / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    report = (out / "report.md").read_text(encoding="utf-8")
+    passed = sum(r["passed"] for r in records)
+    assert summary["questions"] == len(records) and summary["passed"] == passed
+    assert summary["errors"] == sum(bool(r["error"]) for r in records)
+    assert summary["citation_support"]["unsupported_answers"] == sum(
+        bool(r["unsupported_numbers"]) for r in records if not r["error"] and not r["refused"]
+    )
+    assert summary["latency_ms"]["p50"] == pytest.approx(
+        percentile([r["latency_ms"] for r in records if not r["error"]], 50)
+    )
+    assert f"**Score: {passed}/{len(records)} = {passed / len(records):.1%}**" in report
+    for kind in {r["kind"] for r in records}:
+        rows = [r for r in records if r["kind"] == kind]
+        assert f"| {kind} | {len(rows)} | {sum(r['passed'] for r in rows)} |" in report
+    assert f"## Failures ({len(records) - passed})" in report
+    for r in records:
+        assert (f"### {r['id']} (" in report) is (not r["passed"])
+    assert "![score_by_kind](score_by_kind.png)" in report and "![latency](latency.png)" in report
+    for png in ("score_by_kind.png", "latency.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_eval_with_stub_records_errors_and_goes_on(tmp_path: Path) -> None:
+    qs = [
+        Question(id="ok", question="How many robots in March?", expected="1,200", kind="numeric"),
+        Question(id="boom", question="Please explode", kind="numeric", history=["earlier"]),
+        Question(id="ceo", question="Who is the CEO?", answerable=False),
+        Question(id="wrong", question="How many robots in April?", expected="950", kind="numeric"),
+    ]
+    bot = StubBot()
+    progress: list[tuple[int, int]] = []
+    result = run_eval(qs, bot, engine="grounded", progress=lambda d, t, _: progress.append((d, t)))
+    assert [c[2] for c in bot.calls] == ["grounded"] * 4 and bot.calls[1][1] == ["earlier"]
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+    by_id = {i.question.id: i for i in result.items}
+    assert by_id["boom"].error == "RuntimeError: engine exploded" and not by_id["boom"].passed
+    assert by_id["ok"].passed and by_id["ceo"].passed and not by_id["wrong"].passed
+    assert result.score == 0.5
+    summary = write_outputs(result, tmp_path / "out", title="stub")
+    assert summary["score"] == 0.5 and summary["errors"] == 1
+    _check_report_matches(tmp_path / "out")
+    assert "**Error:** `RuntimeError: engine exploded`" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_write_outputs_handles_an_all_error_run(tmp_path: Path) -> None:
+    q = Question(id="boom", question="explode")
+    result = EvalResult(items=[ItemResult(question=q, error="RuntimeError: x")])
+    summary = write_outputs(result, tmp_path / "out")
+    assert summary["score"] == 0 and summary["latency_ms"]["p50"] is None
+    assert "Latency p50 / p95 | n/a ms / n/a ms" in (tmp_path / "out" / "report.md").read_text()
+
+
+# --------------------------------------------------------------------------- with the real Bot
+
+TINY = (
+    "Acme Robotics shipped 1,200 warehouse robots in March, up from 950 in February. "
+    "Its rival Borealis Dynamics is based in Oslo.\n"
+    "Acme sells each robot for 40,000 euros (about 43,200 U.S. dollars).\n"
+)
+
+
+@pytest.fixture
+def tiny_docs(tmp_path: Path) -> Path:
+    docs = tmp_path / "tiny_docs"
+    docs.mkdir()
+    (docs / "acme.txt").write_text(TINY, encoding="utf-8")
+    return docs
+
+
+def test_run_eval_with_real_bot_and_an_engine_error(tiny_docs: Path, tmp_path: Path, embeddings: Any) -> None:
+    from conftest import make_settings
+
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.store import Store
+
+    class FlakyBot(Bot):
+        def ask(self, question: str, history: Any = (), engine: str | None = None, top_k: int | None = None) -> Answer:
+            if "explode" in question:
+                raise RuntimeError("engine exploded")
+            return super().ask(question, history, engine=engine, top_k=top_k)
+
+    settings = make_settings(tiny_docs, tmp_path / "index")
+    store = Store.open(settings)
+    sync_index(settings, store=store, embedder=embeddings)
+    bot = FlakyBot(settings, store=store, embeddings=embeddings)
+    qs = [
+        Question(id="march", question=MARCH, expected="1,200", expected_sources=["acme.txt"], kind="numeric"),
+        Question(id="boom", question="Please explode now", kind="numeric"),
+        Question(id="ceo", question="Who is the CEO of Borealis Dynamics?", answerable=False),
+        Question(id="followup", question="And in February?", history=[MARCH], kind="followup"),
+    ]
+    result = run_eval(qs, bot)
+    items = {i.question.id: i for i in result.items}
+    assert items["boom"].error == "RuntimeError: engine exploded" and items["boom"].checks == {}
+    for qid in ("march", "ceo", "followup"):
+        item = items[qid]
+        assert item.error is None and item.answer and item.latency_ms > 0
+        assert "refusal" in item.checks
+        assert item.refused or item.citations  # a real answer is cited
+    assert items["march"].retrieval_rank in (1, None)
+    write_outputs(result, tmp_path / "out")
+    _check_report_matches(tmp_path / "out")
+
+
+def _bot_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_cli_malformed_set_fails_fast(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "question": "What?"}\n{"id": "b"}\n', encoding="utf-8")
+    proc = _bot_cli("eval", str(path), "--index", str(tmp_path / "index"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "q.jsonl, line 2: missing 'question'" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.slow
+def test_cli_min_score_exit_codes(tiny_docs: Path, tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        _lines(
+            {"id": "march", "question": "How many robots did Acme ship in March?", "kind": "numeric"},
+            {"id": "impossible", "question": "How many robots did Acme ship in March?", "expected": "123,456,789"},
+        ),
+        encoding="utf-8",
+    )
+    common = ("eval", str(path), "--docs", str(tiny_docs), "--index", str(tmp_path / "index"), "-q")
+    strict = _bot_cli(*common, "--out", str(tmp_path / "strict"), "--min-score", "1", cwd=tmp_path)
+    assert strict.returncode == 1, strict.stderr
+    assert "is below --min-score 1" in strict.stderr
+    assert "Score: " in strict.stdout and "unsupported numbers" in strict.stdout
+    _check_report_matches(tmp_path / "strict")
+    records = [json.loads(x) for x in (tmp_path / "strict" / "answers.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["march", "impossible"] and records[1]["passed"] is False
+
+    lenient = _bot_cli(*common, "--out", str(tmp_path / "lenient"), "--min-score", "0", cwd=tmp_path)
+    assert lenient.returncode == 0, lenient.stderr
+    summary = json.loads((tmp_path / "lenient" / "summary.json").read_text())
+    assert summary["questions"] == 2 and summary["engine"] == "grounded"
