@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
+from common import (
     generate_corpus,
     machine_info,
     md_table,
@@ -59,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3, help="repeats of each measurement (default 3)")
     p.add_argument("--batch-size", type=int, default=32, help="embedding batch size for every variant (default 32)")
     p.add_argument("--no-langchain", action="store_true", help="skip the LangChain Chroma.from_documents variant")
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default 0 = torch's default)")
     p.add_argument("--write", action="store_true", help="rewrite the bench_index section of docs/benchmarks.md")
     return p.parse_args(argv)
 
@@ -67,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print (and optionally write) the markdown table."""
     args = parse_args(argv)
     t_import, _ = timed(lambda: __import__("sentence_transformers"))
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    import chromadb  # noqa: F401  (imported up front so no variant pays for it)
+
     from bot.embed import MiniLMEmbeddings, load_model, model_path
     from bot.indexer import sync_index
     from bot.load import discover, load_document
@@ -89,9 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         corpus = work / "docs"
         generate_corpus(corpus, args.docs)
-        base = Settings(docs_dir=corpus, index_dir=work / "unused", collection="bench", embed_batch_size=args.batch_size)
+        base = Settings(
+            docs_dir=corpus, index_dir=work / "unused", collection="bench", embed_batch_size=args.batch_size
+        )
         docs = [load_document(s, p) for s, p in discover([(corpus, "")])]
-        chunks = [c for d in docs for c in split_document(d.source, d.text, d.sha256, base.chunk_size, base.chunk_overlap)]
+        size, overlap = base.chunk_size, base.chunk_overlap
+        chunks = [c for d in docs for c in split_document(d.source, d.text, d.sha256, size, overlap)]
         texts = [c.text for c in chunks]
         res.extra.update(docs=len(docs), chunks=len(chunks), chars=sum(map(len, texts)))
 
@@ -170,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(verdict)
     if args.write:
-        body = "\n".join(["## Indexing (`bench/bench_index.py`)", "", *run_header(machine_info()), "", table, "", verdict])
+        header = run_header(machine_info())
+        body = "\n".join(["## Indexing (`bench/bench_index.py`)", "", *header, "", table, "", verdict])
         write_section("bench_index", body)
         print("\nwrote the bench_index section of docs/benchmarks.md", file=sys.stderr)
     return 0
@@ -192,7 +203,8 @@ def render(res: Results) -> tuple[str, str]:
             rows.append(
                 [label, f"{med[key]:.2f}", f"{n / med[key]:.0f}", f"{raw / med[key]:.2f}x", _spread(res.times[key])]
             )
-    rows.append(["`bot.facts.extract_facts` over the corpus", f"{med['facts']:.3f}", "", "", _spread(res.times["facts"])])
+    facts = med["facts"]
+    rows.append(["`bot.facts.extract_facts` over the corpus", f"{facts:.3f}", "", "", _spread(res.times["facts"])])
     rows.append(
         [
             f"`sync_index` re-run, no changes ({res.extra['rerun_embedded']} embedded)",

@@ -83,8 +83,8 @@ def generate_corpus(dest: Path, n_docs: int = 40, seed: int = 7) -> list[Path]:
         rng.shuffle(body)
         body = body[: len(body) - rng.randint(0, 2)]
         text = "\n".join([paragraphs[0], *body])
-        text = _NAME.sub(lambda m: names[m.group(1)], text)
-        text = _NUMBER.sub(lambda m: _vary_number(m, rng), text)
+        text = _NAME.sub(lambda m, names=names: names[m.group(1)], text)
+        text = _NUMBER.sub(lambda m, rng=rng: _vary_number(m, rng), text)
         path = dest / f"doc_{i:03d}.txt"
         path.write_text(text + "\n", encoding="utf-8")
         paths.append(path)

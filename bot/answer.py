@@ -487,10 +487,17 @@ _GROWTH = re.compile(
 _SUM = re.compile(r"\b(combined|together|in total|total|altogether|sum|add(?:ed)? up)\b", re.I)
 
 
+_RANGE_STAT = re.compile(r"\b(wide|width|spread|span|gap|midpoint|middle|mid-point|average|mean)\b", re.I)
+
+
 def _derived(turn: Turn) -> Turn:
     intent = turn.intent
     assert intent is not None
     q = intent.text
+    if _RANGE_STAT.search(q):
+        ranged = _range_stat(turn)
+        if ranged:
+            return ranged
     if _VALUATION.search(q):
         return _valuation(turn)
     if _SUM.search(q) and len(intent.entities) >= 2:
@@ -545,6 +552,34 @@ def _valuation_amount(turn: Turn) -> tuple[Amount, Fact, Fact] | None:
             value = res["value"]
             return Amount(value, value, m.currency or "", _fmt_amount(value, m), [m, st], about), m, st
     return None
+
+
+def _range_stat(turn: Turn) -> Turn | None:
+    """Width or midpoint of a range the documents give (e.g. a price range)."""
+    intent = turn.intent
+    assert intent is not None
+    terms = [t for t in intent.terms if not _RANGE_STAT.fullmatch(t)]
+    sub = Intent(**{**intent.__dict__, "terms": terms})
+    turn.intent = sub
+    facts = [f for f in (_fallback_facts(turn, None) if not intent.entities else []) if f.low is not None]
+    if not facts:
+        found = _lookup(turn, sub.measure or "range") if intent.entities else []
+        facts = [f for f in _best_matches(found, sub) if f.low is not None] if found else []
+        facts = facts or [f for f in _fallback_facts(turn, None) if f.low is not None]
+    turn.intent = intent
+    if not facts:
+        return None
+    f = facts[0]
+    width = re.search(r"\b(wide|width|spread|span|gap)\b", intent.text, re.I)
+    expr = f"high({f.id}) - low({f.id})" if width else f"(low({f.id}) + high({f.id})) / 2"
+    res = turn.tool("calculate", {"expression": expr}, calculate_expression)
+    if not res.get("ok"):
+        return None
+    n = turn.cite_fact(f)
+    unit = f" {f.unit}" if f.unit else ""
+    what = "spans" if width else "has its midpoint at"
+    text = f"The range {f.quantity_text} {what} {_fmt_number(res['value'])}{unit} [{n}].\n\n" + _sources(turn)
+    return turn.finish(text, kind="derived")
 
 
 def _valuation(turn: Turn) -> Turn:
@@ -843,7 +878,7 @@ def _explain(turn: Turn) -> Turn:
         return _refuse_general(turn, best, note="They give no date for it.")
     chosen = [best] + [s for s in sentences[1:] if s.score >= best.score * 0.85 and intent.kind != "entity"]
     parts = [f"“{s.text}” [{turn.cite(s.source, s.start, s.end, s.text, s.chunk_id)}]" for s in chosen]
-    name = _answer_name(turn, best) if intent.kind == "entity" else None
+    name = _answer_names(turn, chosen) if intent.kind == "entity" else None
     lead = f"{name}. According to the documents: " if name else "According to the documents: "
     return turn.finish(lead + " ".join(parts))
 
@@ -862,6 +897,29 @@ def _expand_acronym(turn: Turn, name: str) -> Turn | None:
     return None
 
 
+_PLURAL_Q = re.compile(r"^\s*(?:which|what)\s+(?!is\b|was\b|does\b|has\b)\w{3,}s\b|\bwho are\b", re.I)
+
+
+def _answer_names(turn: Turn, sentences: list[Sentence]) -> str | None:
+    """The name(s) answering a who/which question: the nearest one, or all for a plural question."""
+    intent = turn.intent
+    assert intent is not None
+    if not _PLURAL_Q.search(intent.text):
+        return _answer_name(turn, sentences[0])
+    vocab = vocabulary(turn.bot)
+    asked = {e.lower() for e in intent.entities}
+    text = " ".join(s.text for s in sentences[:1])
+    found: list[tuple[int, str]] = []
+    for alias, canon in vocab.names.items():
+        if alias in asked or any(alias in a or a in alias for a in asked) or " " in alias and canon != vocab.names.get(alias):
+            continue
+        m = re.search(r"(?<![\w])" + re.escape(alias) + r"(?![\w])", text, re.I)
+        if m and canon not in [c for _, c in found] and not any(canon in c or c in canon for _, c in found):
+            found.append((m.start(), canon))
+    names = [c for _, c in sorted(found)][:4]
+    return ", ".join(names) if names else None
+
+
 def _answer_name(turn: Turn, sentence: Sentence) -> str | None:
     """For 'who/which' questions: the name in the sentence nearest to the question's names."""
     found = _name_near(turn, sentence)
@@ -875,13 +933,16 @@ def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
     vocab = vocabulary(turn.bot)
     asked = {e.lower() for e in intent.entities}
     low = sentence.text.lower()
-    anchors = [m.end() for e in asked for m in re.finditer(re.escape(e), low)]
+    anchors = [(m.start(), m.end()) for e in asked for m in re.finditer(re.escape(e), low)]
     best: tuple[float, str] | None = None
     for alias, canon in vocab.names.items():
         if alias in asked or canon.lower() in asked or any(alias in a or a in alias for a in asked):
             continue
         for m in re.finditer(r"(?<![\w])" + re.escape(alias) + r"(?![\w])", low):
-            dist = min((abs(m.start() - a) + (0 if m.start() >= a else 20) for a in anchors), default=m.start())
+            dist = min(
+                (m.start() - e if m.start() >= e else s - m.end() + 5 if m.end() <= s else 0 for s, e in anchors),
+                default=m.start(),
+            )
             if re.search(r"\b(with|by|from|partner|and)\W+$", low[max(0, m.start() - 12) : m.start()]):
                 dist -= 10
             cand = (dist - len(alias) / 10, canon)
@@ -915,14 +976,16 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
     intent = turn.intent
     assert intent is not None
     docs = turn.bot.retriever.search(intent.text, max(turn.top_k, 4))
-    cands: dict[tuple[str, int], Sentence] = {}
+    cands: dict[tuple[str, int, int], Sentence] = {}
     for d in docs:
-        base = d.metadata["start"]
-        for s, e in sentence_spans(d.page_content):
-            key = (d.metadata["source"], base + s)
-            cands.setdefault(
-                key, Sentence(d.metadata["source"], base + s, base + e, d.page_content[s:e], d.metadata["chunk_id"])
-            )
+        base, text, source = d.metadata["start"], d.page_content, d.metadata["source"]
+        spans = sentence_spans(text)
+        # single sentences, and two neighbours of one paragraph (an answer often spans a claim and its reason)
+        windows = [(s, e) for s, e in spans] + [
+            (a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False) if "\n" not in text[a[1] : b[0]]
+        ]
+        for s, e in windows:
+            cands.setdefault((source, base + s, base + e), Sentence(source, base + s, base + e, text[s:e], d.metadata["chunk_id"]))
     if not cands:
         return []
     import numpy as np
@@ -938,12 +1001,20 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         terms = sum(1 for t in intent.stems if t in words or (len(t) >= 5 and any(w.startswith(t) for w in words)))
         terms /= max(1, len(intent.stems))
         s.similarity = float(sim)
-        s.score = float(sim) + 0.6 * names + 0.25 * terms
+        s.score = float(sim) + 0.6 * names + 0.4 * terms
         near = _name_near(turn, s) if intent.kind == "entity" else None
         if near:  # a who/which question wants a sentence naming someone else close to the asked names
-            s.score += 0.3 if near[0] < 40 else 0.1
+            s.score += 0.2 if near[0] < 15 else 0.12 if near[0] < 40 else 0.05
+        if len(sentence_spans(s.text)) > 1:
+            s.score -= 0.15 if intent.kind == "entity" else 0.05  # a single sentence wins a tie
     items.sort(key=lambda s: -s.score)
-    return items[:limit]
+    chosen: list[Sentence] = []
+    for s in items:
+        if not any(s.source == c.source and s.start < c.end and c.start < s.end for c in chosen):
+            chosen.append(s)
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
 def _sentence_vectors(bot: Bot, texts: list[str]) -> list[list[float]]:

@@ -54,6 +54,7 @@ _CONVERSION = re.compile(
 _DERIVED = re.compile(
     r"\b(valuation|valued?|worth|impl(?:y|ies|ied)|combined|together|in total|total|altogether|sum|add(?:ed)? up|"
     r"grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|difference|differ|how many more|how much more|more than|"
+    r"how many new|added|wide|width|spread|midpoint|mid-point|middle|"
     r"fewer than|less than|ratio|times|per cent change|percent change|percentage change|change)\b",
     re.IGNORECASE,
 )
@@ -77,6 +78,7 @@ _ENTITY = re.compile(
 )
 _ORDINALS = ["first", "second", "third", "fourth", "last"]
 _ORDINAL = re.compile(r"\bthe (first|second|third|fourth|last)(?: one| of them| company| brand)?\b", re.I)
+_NAMED = re.compile(r"\b(called|named|name of|known as)\b", re.I)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _CAPWORD = re.compile(r"[A-Z][\w&'’.-]*[\w]|[A-Z]")
 _NAME = re.compile(r"[A-Z][\w&]*(?:-[A-Z][\w&]*)*(?:\s+[A-Z][\w&]*(?:-[A-Z][\w&]*)*)*")
@@ -211,7 +213,8 @@ def analyse(question: str, vocab: Vocabulary) -> Intent:
     conv = _CONVERSION.search(q_fixed)
     target = None
     how_many = re.search(r"\bhow (?:many|much) ([A-Za-z.$€£¥]+)", q_fixed, re.I)
-    if how_many and currency_code(how_many.group(1)):  # "how many yuan make one dollar"
+    two_currencies = len({currency_code(w) for w in re.findall(r"[A-Za-z$€£¥]+", q_fixed) if currency_code(w)}) > 1
+    if how_many and currency_code(how_many.group(1)) and two_currencies:  # "how many yuan make one dollar"
         target = currency_code(how_many.group(1))
     elif conv:
         target = currency_code(conv.group(1)) if conv.group(1) else _last_currency(q_fixed[conv.end() :])
@@ -234,13 +237,14 @@ def analyse(question: str, vocab: Vocabulary) -> Intent:
             terms.append(w)
     unknown = [u for u in unknown if not currency_code(u) and u.lower() not in {"us", "u"}]
     text_for_kind = q[:1] + q_fixed[1:] if q_fixed else q
-    if target:
+    if target and not re.search(r"\b(wide|width|spread|span|gap|midpoint|mid-point|middle)\b", q, re.I):
         kind = "conversion"
     elif _DERIVED.search(text_for_kind) and (
-        _QUANTITY.search(text_for_kind) or re.search(r"\b(valu|worth|combined|total|grow|grew|increase)", q, re.I)
+        _QUANTITY.search(text_for_kind)
+        or re.search(r"\b(valu|worth|combined|total|grow|grew|increase|how many new|added|wide|width|midpoint)", q, re.I)
     ):
         kind = "derived"
-    elif _ENTITY.search(text_for_kind) and not re.search(r"^\s*which\s+(?:year|month|quarter|period)", q, re.I):
+    elif (_ENTITY.search(text_for_kind) or _NAMED.search(text_for_kind)) and not re.search(r"^\s*which\s+(?:year|month|quarter|period)", q, re.I):
         asks_figure = _QUANTITY.search(text_for_kind) or _QUANTITY_VERBS.search(text_for_kind)
         kind = "entity" if not asks_figure or _NUMBER.search(q) else "quantity"
     elif _QUANTITY.search(text_for_kind) or _QUANTITY_VERBS.search(text_for_kind):
