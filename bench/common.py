@@ -183,10 +183,10 @@ def write_section(name: str, body: str, path: Path = DOCS_FILE) -> None:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
     text = path.read_text(encoding="utf-8") if path.exists() else _DOC_HEADER
-    if start in text and end in text and text.index(start) < text.index(end):
-        head, rest = text.split(start, 1)
-        tail = rest.split(end, 1)[1]
-        text = head + block + tail
+    # Markers count only on a line of their own, so prose may mention them.
+    pattern = re.compile(rf"^{re.escape(start)}$.*?^{re.escape(end)}$", re.MULTILINE | re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block, text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

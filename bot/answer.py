@@ -225,8 +225,24 @@ def vocabulary(bot: Bot) -> Vocabulary:
 # --------------------------------------------------------------------------- quantities
 
 
+_PREPOSITIONS = r"(?:in|of|for|at|on|from|into|to|with|by|per)"
+
+
 def _subject_candidates(intent: Intent) -> list[str]:
-    return intent.entities
+    """The question's grammatical subject(s): the first name not governed by a preposition, and names joined to it
+    by "and"; the others are objects ("What stake does X hold in Y?" -> X)."""
+    free = [
+        e
+        for e in intent.entities
+        if not re.search(r"\b" + _PREPOSITIONS + r"\s+(?:the\s+|its\s+|their\s+)?" + re.escape(e), intent.text, re.I)
+    ]
+    if not free:
+        return intent.entities[:1]
+    chosen = [free[0]]
+    for e in free[1:]:
+        if re.search(re.escape(chosen[-1]) + r"(?:[’']s?)?\s+(?:and|&|or)\s+" + re.escape(e), intent.text, re.I):
+            chosen.append(e)
+    return chosen
 
 
 def _lookup(turn: Turn, measure: str, kind: str | None = None, subjects: list[str] | None = None) -> list[dict]:
@@ -248,21 +264,25 @@ def _lookup(turn: Turn, measure: str, kind: str | None = None, subjects: list[st
 
 _PERCENT_WORDS = re.compile(r"\b(stake|share|percent|percentage|ownership|portion|proportion)\b", re.I)
 _MONEY_WORDS = re.compile(
-    r"\b(pay|paid|cost|price[sd]?|spend|spent|invest(?:ed|ment)?|worth|revenue|fee|money)\b", re.I
+    r"\b(pay|paid|cost|price[sd]?|spend|spent|invest(?:ed|ment)?|worth|revenue|fee|money|raise[ds]?|funding)\b", re.I
 )
+
+
+def _currency_word(text: str) -> bool:
+    from bot.facts import currency_code
+
+    return any(currency_code(w) for w in re.findall(r"[A-Za-z$€£¥]+", text))
 
 
 def kind_hint(intent: Intent) -> str | None:
     """The kind of figure a question asks for, from general English cues."""
     q = intent.text
-    if re.search(r"\bhow much\b", q, re.I) or _MONEY_WORDS.search(q):
+    if _MONEY_WORDS.search(q) or (re.search(r"\bhow much\b", q, re.I) and _currency_word(q)):
         if not _PERCENT_WORDS.search(q) or re.search(r"\b(pay|paid|cost|spend|spent)\b", q, re.I):
             return "money"
     if _PERCENT_WORDS.search(q):
         return "percent"
-    if re.search(r"\bhow many\b", q, re.I):
-        return "count"
-    return None
+    return None  # "how many" may ask for tonnes or GWh as well as for a count
 
 
 def _quantity(turn: Turn) -> Turn:
@@ -473,9 +493,10 @@ def _refuse_quantity(turn: Turn, note: str = "") -> Turn:
 
 
 def _what_phrase(intent: Intent) -> str:
+    """The question, quoted, for a refusal - unless it carries figures (which the answer must not repeat)."""
     q = intent.text.strip().rstrip("?").strip()
     q = re.sub(r"\s*[\(\[].*$", "", q)
-    return "this" if len(q) > 120 else f"“{q}”"
+    return "this" if len(q) > 120 or re.search(r"\d", q) else f"“{q}”"
 
 
 # --------------------------------------------------------------------------- derived figures
@@ -498,6 +519,12 @@ def _derived(turn: Turn) -> Turn:
         ranged = _range_stat(turn)
         if ranged:
             return ranged
+    if _PER_POINT.search(q):
+        return _per_point(turn)
+    if _REST.search(q) and kind_hint(intent) != "money":
+        rest = _remainder(turn)
+        if rest:
+            return rest
     if _VALUATION.search(q):
         return _valuation(turn)
     if _SUM.search(q) and len(intent.entities) >= 2:
@@ -542,10 +569,14 @@ def _valuation_amount(turn: Turn) -> tuple[Amount, Fact, Fact] | None:
     for subject in dict.fromkeys([*subjects, *holders]):
         money = _lookup(turn, "invest paid bought cost", kind="money", subjects=[subject])
         stake = _lookup(turn, "stake", kind="percent", subjects=[subject])
-        if not (money and stake):
+        pair = None
+        if money and stake:
+            pair = (Fact.model_validate(money[0]["matches"][0]["fact"]), Fact.model_validate(stake[0]["matches"][0]["fact"]))
+        else:
+            pair = _money_and_stake_in_one_sentence(turn, subject)
+        if pair is None:
             continue
-        m = Fact.model_validate(money[0]["matches"][0]["fact"])
-        st = Fact.model_validate(stake[0]["matches"][0]["fact"])
+        m, st = pair
         res = turn.tool("calculate", {"expression": f"{m.id} / {st.id}"}, calculate_expression)
         if res.get("ok"):
             about = f"the implied valuation of {st.object}" if st.object else "the implied valuation"
@@ -582,6 +613,64 @@ def _range_stat(turn: Turn) -> Turn | None:
     return turn.finish(text, kind="derived")
 
 
+def _money_and_stake_in_one_sentence(turn: Turn, name: str) -> tuple[Fact, Fact] | None:
+    """'X raised M in a round ..., which took an S stake in X': money and stake of one deal, one sentence."""
+    low = name.lower()
+    facts = turn.bot.facts()
+    for st in facts:
+        if st.kind != "percent" or measure_match("stake", st) < 0.7:
+            continue
+        involved = {x.lower() for x in (st.subject, st.object) if x}
+        for m in facts:
+            if m.kind == "money" and m.sentence_start == st.sentence_start and m.source == st.source:
+                if low in involved | {(m.subject or "").lower()}:
+                    return m, st
+    return None
+
+
+_PER_POINT = re.compile(r"\b(?:per|each|every|a)\s+(?:single\s+)?(?:percentage\s+point|percent|point)\b", re.I)
+_REST = re.compile(r"\b(other than|besides|apart from|excluding|the rest|remaining|remainder|everyone else)\b", re.I)
+
+
+def _per_point(turn: Turn) -> Turn:
+    """Price of one percentage point of a stake: amount paid / (stake in percent)."""
+    found = _valuation_amount(turn)
+    if found is None:
+        return _refuse_quantity(turn)
+    _, m, st = found
+    res = turn.tool("calculate", {"expression": f"{m.id} / ({st.id} * 100)"}, calculate_expression)
+    if not res.get("ok"):
+        return _refuse_quantity(turn)
+    marks = "".join(f"[{n}]" for n in dict.fromkeys((turn.cite_fact(m), turn.cite_fact(st))))
+    text = (
+        f"{m.subject or 'The buyer'} paid about {_fmt_amount(res['value'], m)} per percentage point "
+        f"({m.quantity_text} for {st.quantity_text}) {marks}.\n\n" + _sources(turn)
+    )
+    return turn.finish(text, kind="derived")
+
+
+def _remainder(turn: Turn) -> Turn | None:
+    """What the named holders' stakes leave of the whole: 100 percent minus their sum."""
+    intent = turn.intent
+    assert intent is not None
+    parts: list[Fact] = []
+    for name in intent.entities:
+        own = [f for f in facts_about(turn.bot.facts(), name) if f.kind == "percent" and f.object]
+        parts.extend(own[:1])
+    objects = {f.object for f in parts}
+    if len(parts) < 1 or len(objects) != 1:
+        return None
+    res = turn.tool("calculate", {"expression": "100% - (" + " + ".join(f.id for f in parts) + ")"}, calculate_expression)
+    if not res.get("ok"):
+        return None
+    items = " + ".join(f"{f.subject} {f.quantity_text} [{turn.cite_fact(f)}]" for f in parts)
+    text = (
+        f"The documents do not name the other holders of {parts[0].object}; together they hold the remaining "
+        f"{_fmt_amount(res['value'], parts[0])} (100 percent − {items}).\n\n" + _sources(turn)
+    )
+    return turn.finish(text, kind="derived")
+
+
 def _valuation(turn: Turn) -> Turn:
     """Implied valuation of what a stake was bought in."""
     found = _valuation_amount(turn)
@@ -605,9 +694,13 @@ def _combined(turn: Turn) -> Turn:
     measure = " ".join(t for t in intent.terms if not _SUM.fullmatch(t)) or intent.measure
     parts: list[Fact] = []
     missing = []
+    kind = kind_hint(intent)
     for subject in intent.entities:
-        found = _lookup(turn, measure, kind=kind_hint(intent), subjects=[subject])
+        found = _lookup(turn, measure, kind=kind, subjects=[subject])
         best = [f for f in _best_matches(found, intent) if f.object != subject] if found else []
+        if not best and kind:  # the subject's only figure of the asked kind ("X also took 15 percent")
+            own = [f for f in facts_about(turn.bot.facts(), subject) if f.kind == kind and f.object != subject]
+            best = own[:1] if len({f.value for f in own}) == 1 else []
         if best:
             parts.append(best[0])
         else:
@@ -626,13 +719,15 @@ def _combined(turn: Turn) -> Turn:
 
 
 def _growth(turn: Turn) -> Turn:
-    """A change between two figures of the same subject and unit (e.g. 'from X to Y')."""
+    """A change between two figures of the same subject and unit ('from X to Y', 'X, up from Y')."""
     intent = turn.intent
     assert intent is not None
     measure = " ".join(t for t in intent.terms if not _GROWTH.fullmatch(t)) or intent.measure
-    found = _lookup(turn, measure)
-    facts = [Fact.model_validate(m["fact"]) for res in found for m in res["matches"]]
-    pair = _from_to(facts)
+    facts: list[Fact] = []
+    if intent.entities:
+        found = _lookup(turn, measure)
+        facts = [Fact.model_validate(m["fact"]) for res in found for m in res["matches"]]
+    pair = _from_to(facts) or _from_to_in_context(turn)
     if not pair:
         return _refuse_quantity(turn)
     old, new = pair
@@ -642,12 +737,32 @@ def _growth(turn: Turn) -> Turn:
         return _refuse_quantity(turn)
     n = turn.cite_fact(old)
     turn.cite_fact(new)
-    unit = f" {old.unit}" if old.unit and old.kind == "count" else ""
+    unit = f" {new.unit}" if new.unit and new.kind != "percent" else ""
+    change = "an increase" if diff["value"] >= 0 else "a decrease"
+    who = old.subject or "It"
     text = (
-        f"{old.subject or 'It'} went from {old.text} to {new.text}{unit}: an increase of "
-        f"{_fmt_number(diff['value'])}{unit} ({_fmt_number(pct['value'])} percent) [{n}].\n\n" + _sources(turn)
+        f"{who} went from {old.quantity_text} to {new.quantity_text}: {change} of "
+        f"{_fmt_number(abs(diff['value']))}{unit if old.kind != 'money' else ' ' + (new.unit or '')} "
+        f"({_fmt_number(abs(pct['value']))} percent) [{n}].\n\n" + _sources(turn)
     )
     return turn.finish(text, kind="derived")
+
+
+def _from_to_in_context(turn: Turn) -> tuple[Fact, Fact] | None:
+    """A from/to pair in the best passages whose sentence uses the question's words (no name asked)."""
+    intent = turn.intent
+    assert intent is not None
+    docs = turn.bot.retriever.search(intent.text, turn.top_k)
+    for d in docs:
+        inside = [
+            f
+            for f in turn.bot.facts()
+            if f.source == d.metadata["source"] and d.metadata["start"] <= f.start < d.metadata["end"] and f.role
+        ]
+        pair = _from_to(inside)
+        if pair and (_term_hits(intent, pair[1].sentence) or any(measure_match(t, pair[1]) >= 0.7 for t in intent.terms)):
+            return pair
+    return None
 
 
 def _from_to(facts: list[Fact]) -> tuple[Fact, Fact] | None:
@@ -860,6 +975,9 @@ _ACRONYM_Q = re.compile(r"\b(stand for|stands for|short for|abbreviat\w*|acronym
 def _explain(turn: Turn) -> Turn:
     intent = turn.intent
     assert intent is not None
+    vocab = vocabulary(turn.bot)
+    if not intent.entities and intent.terms and not any(t in vocab.words or stem(t) in vocab.stems for t in intent.terms):
+        return _refuse_general(turn, None, note="None of its words occur in them.")
     if _ACRONYM_Q.search(intent.text) and intent.entities:
         expanded = _expand_acronym(turn, intent.entities[0])
         if expanded:
@@ -874,7 +992,7 @@ def _explain(turn: Turn) -> Turn:
         return _refuse_general(turn, best)
     if best.similarity < SENTENCE_SURE and (covered < 0.5 or (intent.terms and len(missing) == len(intent.terms))):
         return _refuse_general(turn, best, missing)
-    if re.match(r"\s*when\b", intent.text, re.I) and not any(_DATE_LIKE.search(s.text) for s in sentences):
+    if re.match(r"\s*when\b", intent.text, re.I) and not _DATE_LIKE.search(best.text):
         return _refuse_general(turn, best, note="They give no date for it.")
     chosen = [best] + [s for s in sentences[1:] if s.score >= best.score * 0.85 and intent.kind != "entity"]
     parts = [f"“{s.text}” [{turn.cite(s.source, s.start, s.end, s.text, s.chunk_id)}]" for s in chosen]
@@ -943,7 +1061,10 @@ def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
                 (m.start() - e if m.start() >= e else s - m.end() + 5 if m.end() <= s else 0 for s, e in anchors),
                 default=m.start(),
             )
-            if re.search(r"\b(with|by|from|partner|and)\W+$", low[max(0, m.start() - 12) : m.start()]):
+            before = low[max(0, m.start() - 14) : m.start()]
+            if any(re.search(re.escape(a) + r"[’']s?\s+$", before) for a in asked):
+                dist -= 20  # "X’s Y": Y belongs to the asked name
+            elif re.search(r"\b(with|by|from|partner)\W+$", before):
                 dist -= 10
             cand = (dist - len(alias) / 10, canon)
             if best is None or cand < best:
@@ -981,9 +1102,9 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         base, text, source = d.metadata["start"], d.page_content, d.metadata["source"]
         spans = sentence_spans(text)
         # single sentences, and two neighbours of one paragraph (an answer often spans a claim and its reason)
-        windows = [(s, e) for s, e in spans] + [
-            (a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False) if "\n" not in text[a[1] : b[0]]
-        ]
+        windows = list(spans)
+        if intent.kind != "entity":
+            windows += [(a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False) if "\n" not in text[a[1] : b[0]]]
         for s, e in windows:
             cands.setdefault((source, base + s, base + e), Sentence(source, base + s, base + e, text[s:e], d.metadata["chunk_id"]))
     if not cands:
@@ -1002,11 +1123,14 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         terms /= max(1, len(intent.stems))
         s.similarity = float(sim)
         s.score = float(sim) + 0.6 * names + 0.4 * terms
-        near = _name_near(turn, s) if intent.kind == "entity" else None
-        if near:  # a who/which question wants a sentence naming someone else close to the asked names
-            s.score += 0.2 if near[0] < 15 else 0.12 if near[0] < 40 else 0.05
+        if intent.kind == "entity":  # a who/which question wants a sentence naming someone close to the asked names
+            near = _name_near(turn, s)
+            if near:
+                s.score += 0.5 if near[0] < 0 else 0.35 if near[0] < 12 else 0.2 if near[0] < 40 else 0.05
+            if _PLURAL_Q.search(intent.text) and len((_answer_names(turn, [s]) or "").split(", ")) >= 2:
+                s.score += 0.2
         if len(sentence_spans(s.text)) > 1:
-            s.score -= 0.15 if intent.kind == "entity" else 0.05  # a single sentence wins a tie
+            s.score -= 0.3 if intent.kind == "entity" else 0.05  # a single sentence wins a tie
     items.sort(key=lambda s: -s.score)
     chosen: list[Sentence] = []
     for s in items:

@@ -119,5 +119,13 @@ class MiniLMEmbeddings(Embeddings):
         return self.encode(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query (LangChain interface)."""
-        return self.model.encode([text], normalize_embeddings=True, show_progress_bar=False)[0].tolist()
+        """Embed one query (LangChain interface); the last few hundred queries are cached."""
+        cache: dict[str, list[float]] = self.__dict__.setdefault("_query_cache", {})
+        vector = cache.get(text)
+        if vector is None:
+            vector = self.model.encode([text], normalize_embeddings=True, show_progress_bar=False)[0].tolist()
+            with _LOCK:
+                if len(cache) >= 512:
+                    cache.clear()
+                cache[text] = vector
+        return list(vector)

@@ -36,7 +36,25 @@ Subject attribution is heuristic and clause-level: sentences are split into clau
 verbs (``sources say ...``); the subject is the first capitalised noun phrase of the clause that
 is not governed by a preposition, after dropping introductory phrases (``In 2024, ...``),
 datelines (``BEIJING - ...``), parentheticals (kept as aliases: ``Alliance (HIMA)``) and
-appositives (``X, through the Y brand, ...`` -> alias Y).
+appositives (``X, through the Y brand, ...`` -> alias Y). Further general rules:
+
+* A capitalised *common* word opening a clause is not a name (``Average cell prices fell ...``,
+  ``Grid-scale battery storage grew ...``, ``Developers have ...``): an English word (the embedding
+  model's WordPiece vocabulary, :func:`bot.understand.english_words`) never capitalised mid-sentence in
+  the document, when it is a plural noun or the next word is a lower-case non-verb. The subject is then
+  None rather than a wrong name. Leading months are skipped (``In September Kestrel raised ...``).
+* ``, which/who <verb> N`` starts a clause whose subject is the name just before the comma; a
+  ``by X`` agent counts only when no preposition separates it from the quantity (``1,500 engineers
+  were hired by X``, not ``raised 3 billion in a round led by X``); ``X, a 420 MWh plant`` -> X;
+  ``compared with N for X's ...`` -> X with the compared figure's measure; ``a stake in the company``
+  -> the object is the sentence's (or previous sentence's) main subject.
+* Changes: ``rose to X from Y``, ``X ..., up/down from Y``, ``from Y ... to X`` -> roles ``to`` / ``from``
+  with the same subject, measure and unit (the halves of a currency pair share the role); a relative
+  period after the older value (``a year earlier``) is not given to the newer one.
+* Units: spelled-out energy/power units map to their symbols (``megawatt-hours`` -> ``MWh``, kind
+  ``other`` like every physical unit), compound units are kept (``watt-hours per kilogram`` ->
+  ``Wh/kg``), and a unit followed by a parenthesised abbreviation (``flight-hours (FH)``) is written as
+  that abbreviation throughout the document, so both halves of a change compare.
 """
 
 from __future__ import annotations
@@ -186,6 +204,31 @@ _MEASUREMENT_UNITS = _split(
     "gallons|barrels|bpd|cubic metres|cubic meters|nanometres|nanometers|nm",
     "|",
 )
+# Spelled-out energy and power units -> their usual symbol, so that "1,450 megawatt-hours" and "900 MWh"
+# carry the same unit (general SI knowledge, like the currency tables above).
+_UNIT_SYMBOLS: dict[str, str] = {
+    f"{prefix}{base}{plural}": f"{symbol}{base_symbol}"
+    for prefix, symbol in (("", ""), ("kilo", "k"), ("mega", "M"), ("giga", "G"), ("tera", "T"))
+    for base, base_symbol in (("watt-hour", "Wh"), ("watt hour", "Wh"), ("watt", "W"))
+    for plural in ("s", "")
+}
+_UNIT_SYMBOLS.update({"watt-hours": "Wh", "watt-hour": "Wh"})
+# Denominators of compound units ("watt-hours per kilogram", "Wh/kg").
+_PER_UNITS: dict[str, str] = {
+    "kg": "kg",
+    "kilogram": "kg",
+    "km": "km",
+    "kilometre": "km",
+    "kilometer": "km",
+    "h": "h",
+    "hour": "h",
+    "l": "L",
+    "L": "L",
+    "litre": "L",
+    "liter": "L",
+    "m2": "m2",
+    "m²": "m²",
+}
 _TIME_UNITS = _split("years year months month weeks week days day hours hour minutes minute decades decade quarters")
 
 _MONTHS = _split(
@@ -250,7 +293,8 @@ _MEASURE_FORMS: dict[str, tuple[str, ...]] = {
     "market share": ("market share",),
     "employ": ("employ", "employs", "employed", "employees", "employee", "staff", "workforce", "headcount", "workers"),
     "capacity": ("capacity", "capacities"),
-    "valuation": ("valuation", "valued", "worth"),
+    "valuation": ("valuation", "valued"),
+    "value": ("value", "worth"),
     "raise": ("raise", "raises", "raised", "raising", "funding", "financing"),
     "increase": (
         "increase",
@@ -368,7 +412,8 @@ _MENTION_RE = re.compile(
     rf"""(?<![\w.,$€£¥/])
     (?:
         (?P<between>between\s+)(?P<a1>{_ATOM})(?:\s*%)?\s+and\s+(?P<b1>{_ATOM})
-      | (?P<a2>{_ATOM})(?P<apct>\s*%)?(?P<conn>\s*[–—]\s*|(?<=\d)\s*-\s*(?=[\d$€£¥])|\s+to\s+)(?P<b2>{_ATOM})
+      | (?P<a2>{_ATOM})(?P<apct>\s*%)?(?P<conn>\s*[–—]\s*|(?<=\d)\s*-\s*(?=[\d$€£¥])|\s+to\s+)
+        (?(apct)(?!{_CUR_PRE}))(?P<b2>{_ATOM})
       | (?P<a3>{_ATOM})
     )(?![\w])""",
     re.VERBOSE,
@@ -389,9 +434,13 @@ _CUR_SUFFIX_RE = re.compile(
 )
 _MEAS_UNIT_RE = re.compile(
     r"\s*-?\s*(?:of\s+)?(?P<u>"
-    + "|".join(re.escape(u) for u in sorted(_MEASUREMENT_UNITS, key=len, reverse=True))
-    + r")(?![\w/])"
+    + "|".join(re.escape(u) for u in sorted([*_MEASUREMENT_UNITS, *_UNIT_SYMBOLS], key=len, reverse=True))
+    + r")(?![\w-])(?:(?:\s*/\s*|\s+per\s+)(?P<den>"
+    + "|".join(re.escape(u) for u in sorted(_PER_UNITS, key=len, reverse=True))
+    + r")(?![\w/]))?"
 )
+# "1,450 megawatt-hours (MWh)": a parenthesised abbreviation right after a unit names the same unit.
+_UNIT_ABBR_RE = re.compile(r"\s*\((?P<abbr>[A-Za-z][\w/²³]{0,7})\)")
 _TIME_UNIT_RE = re.compile(r"\s*-?\s*(?P<u>" + "|".join(_TIME_UNITS) + r")\b", re.IGNORECASE)
 _RATIO_RE = re.compile(r"\s*(?P<u>times\b|-?fold\b|x\b)", re.IGNORECASE)
 _WORD_RE = re.compile(r"\s+(?P<w>[A-Za-z][A-Za-z’'-]*)")
@@ -459,6 +508,37 @@ _OBJECT_RE = re.compile(rf"\b(?:in|of|into|for)\s+(?:the\s+|a\s+|an\s+)?({_NP_RE
 _PAIR_GAP_RE = re.compile(
     rf"\s*(?:\(|\[|,|/|or\b|or\s+)?\s*(?:or\s+)?(?:{_APPROX}|equivalent\s+to|equal\s+to)?\s*", re.IGNORECASE
 )
+_RELATIVE_RE = re.compile(r",\s+(?=(?:which|who)\s)")
+_RELATIVE_START_RE = re.compile(r"(?:which|who)\s")
+_APPOSITIVE_RE = re.compile(rf"(?<![\w’'-])(?:{_NP_RE.pattern}),\s+an?\s+(?:(?i:{_APPROX})\s+)?$")
+_ORG_OBJECT_RE = re.compile(
+    rf"\b(?:in|of|into)\s+(?:the|its|their)\s+(?:[a-z-]+\s+){{0,2}}?(?:{_ORG_NOUNS})\b", re.IGNORECASE
+)
+_ADVERBS = set(_split("now still also already recently currently previously then again once jointly together"))
+_IRREGULAR_PAST = set(
+    _split(
+        "sold grew fell rose made held built paid spent bought won lost took gave kept began became ran led set hit "
+        "put sent lent brought told found got saw said left meant cut shrank sank swung drew threw wrote bore"
+    )
+)
+_FROM_BEFORE_RE = re.compile(rf"\bfrom\s+(?:{_APPROX}\s+)?$", re.IGNORECASE)
+_TO_BEFORE_RE = re.compile(rf"\bto\s+(?:{_APPROX}\s+)?$", re.IGNORECASE)
+_CHANGE_FROM_RE = re.compile(
+    rf"\b(?:up|down|higher|lower|rising|falling|increasing|decreasing|growing|shrinking|climbing|dropping)"
+    rf"\s+from\s+(?:{_APPROX}\s+)?$",
+    re.IGNORECASE,
+)
+_COMPARED_BEFORE_RE = re.compile(rf"\b(?:compared\s+(?:with|to)|versus|vs\.?)\s+(?:{_APPROX}\s+)?$", re.IGNORECASE)
+_PAST_PERIOD_RE = re.compile(r"\b(?:earlier|ago|before|previous|prior|last)\b", re.IGNORECASE)
+_NOUN_OF_RE = re.compile(rf"\b([a-z][a-z-]+)\s+of\s+(?:{_APPROX}\s+)?$")
+_QUANTIFIER_NOUNS = set(
+    _split("total number sum amount figure tally count one none all most some each many part majority minority lot")
+)
+_TAIL_WORD_RE = re.compile(r"\s+([a-z][a-z-]*)\b")
+_TAIL_STOPS = set(
+    _split("last next this year years quarter quarters month months week weeks ago earlier later today alone")
+)
+_MID_CAP_RE = re.compile(r"(?<=[a-z0-9,;:%)]) +([A-Z][A-Za-z-]*)")
 _SENT_BREAK_RE = re.compile(r"[.!?]+[\"”’)\]]*\s+|\n+")
 _ABBREVIATIONS = set(_split("mr mrs ms dr prof inc ltd co corp st vs etc no jr sr gen col lt sgt fig approx est"))
 
@@ -501,6 +581,9 @@ class _Doc:
     sentences: list[tuple[int, int]] = field(default_factory=list)
     index: int = 0  # sentence being read
     subjects: dict[int, str | None] = field(default_factory=dict)  # memo of main subjects, by sentence
+    mid_caps: set[str] = field(default_factory=set)  # lower-cased words written capitalised mid-sentence
+    unit_abbr: dict[str, str] = field(default_factory=dict)  # unit as written -> its abbreviation, "foo-hours": "FH"
+    abbr_kinds: dict[str, FactKind] = field(default_factory=dict)  # abbreviation -> kind of its unit
 
 
 # --------------------------------------------------------------------------- public API
@@ -530,12 +613,19 @@ def extract_facts(text: str, source: str) -> list[Fact]:
         source=source,
         lower_words=set(re.findall(r"\b[a-z][a-z’'-]*\b", text)),
         yen_not_yuan="yen" in lowered and "yuan" not in lowered and "rmb" not in lowered,
+        mid_caps={m.group(1).lower() for m in _MID_CAP_RE.finditer(text)},
     )
     doc.sentences = split_sentences(text)
-    facts: list[Fact] = []
+    found: list[tuple[int, int, list[_Mention]]] = []
     for i, (s_start, s_end) in enumerate(doc.sentences):
         doc.index = i
-        facts.extend(_sentence_facts(doc, s_start, s_end))
+        found.append((s_start, s_end, _sentence_mentions(doc, s_start, s_end)))
+    facts: list[Fact] = []
+    for s_start, s_end, mentions in found:
+        sent = text[s_start:s_end]
+        if doc.unit_abbr:
+            _apply_abbreviations(doc, sent, mentions)
+        facts.extend(_to_facts(doc, sent, s_start, s_end, mentions))
     return facts
 
 
@@ -702,10 +792,16 @@ def _atom_value(atom: str, has_currency_context: bool) -> tuple[float | None, bo
 
 def _find_mentions(doc: _Doc, sent: str) -> list[_Mention]:
     out: list[_Mention] = []
-    for m in _MENTION_RE.finditer(sent):
+    pos = 0
+    while (m := _MENTION_RE.search(sent, pos)) is not None:
         mention = _mention_from_match(doc, sent, m)
+        if mention is None and m.group("a2"):
+            # not a range after all ("from 3 plants in 2023 to 5 plants"): read the first number alone
+            m = _MENTION_RE.match(sent, m.start(), m.end("a2")) or m
+            mention = _mention_from_match(doc, sent, m)
         if mention is not None:
             out.extend(mention)
+        pos = max(m.end(), pos + 1)
     taken = [(x.qstart, x.qend) for x in out]
     for m in _VAGUE_RE.finditer(sent):
         if not any(a <= m.start() < b for a, b in taken):
@@ -837,8 +933,12 @@ def _attach_unit(
     elif cur_code:
         mention.kind, mention.currency, mention.unit = "money", cur_code, cur_unit
     elif (mm := _MEAS_UNIT_RE.match(rest)) is not None:
-        mention.kind, mention.unit = "other", mm.group("u")
+        unit = _UNIT_SYMBOLS.get(mm.group("u"), mm.group("u"))
+        if mm.group("den"):
+            unit += "/" + _PER_UNITS[mm.group("den")]
+        mention.kind, mention.unit = "other", unit
         _extend(mention, pos + mm.end(), unit_from)
+        _note_abbreviation(doc, mention, rest[mm.end() :])
     elif (tm := _TIME_UNIT_RE.match(rest)) is not None:
         mention.kind, mention.unit = "period", tm.group("u").lower()
         _extend(mention, pos + tm.end(), unit_from)
@@ -852,11 +952,31 @@ def _attach_unit(
         if noun:
             mention.unit = noun
             _extend(mention, pos + noun_end, unit_from)
+            _note_abbreviation(doc, mention, rest[noun_end:])
     if scale_factor != 1.0:
         for attr in ("value", "low", "high"):
             v = getattr(mention, attr)
             if v is not None:
                 setattr(mention, attr, v * scale_factor)
+
+
+def _note_abbreviation(doc: _Doc, mention: _Mention, after: str) -> None:
+    """'1,450 megawatt-hours (MWh)', '3 foo-hours (FH)': remember that the unit is also written ABBR."""
+    m = _UNIT_ABBR_RE.match(after)
+    unit = mention.unit
+    if not m or not unit:
+        return
+    abbr = m.group("abbr")
+    letters = re.sub(r"[^A-Za-z]", "", abbr)
+    if not letters or abbr.islower() or abbr == unit:
+        return
+    if unit.lower()[:1] != letters.lower()[:1]:
+        return  # "vehicles (EVs)": a different word, not an abbreviation of the unit
+    if any(c.isupper() for c in unit) and len(unit) <= len(abbr):
+        return  # already a symbol
+    doc.unit_abbr[unit] = abbr
+    doc.abbr_kinds[abbr] = mention.kind
+    mention.unit = abbr
 
 
 def _extend(mention: _Mention, new_end: int, unit_from: int | None) -> None:
@@ -964,19 +1084,35 @@ def _vague_mention(doc: _Doc, sent: str, m: re.Match[str]) -> _Mention | None:
 # --------------------------------------------------------------------------- context
 
 
-def _sentence_facts(doc: _Doc, s_start: int, s_end: int) -> list[Fact]:
+def _sentence_mentions(doc: _Doc, s_start: int, s_end: int) -> list[_Mention]:
     sent = doc.text[s_start:s_end]
     if not _MAY_HAVE_NUMBER_RE.search(sent):
         return []
     mentions = _find_mentions(doc, sent)
+    if not mentions:
+        return []
     body_start = _body_start(doc, sent, s_start)
     clauses = _clauses(sent, body_start)
     for mention in mentions:
         _describe(doc, sent, clauses, mention)
-    _change_roles(sent, mentions)
-    _inherit_objects(mentions)
     _pair_currencies(sent, mentions)
-    return _to_facts(doc, sent, s_start, s_end, mentions)
+    _change_roles(sent, clauses, mentions)
+    _compared_with(sent, mentions)
+    _inherit_objects(mentions)
+    return mentions
+
+
+def _apply_abbreviations(doc: _Doc, sent: str, mentions: list[_Mention]) -> None:
+    """Write every unit the same way: 'foo-hours' -> 'FH' once the text has said 'foo-hours (FH)'."""
+    for m in mentions:
+        if m.unit in doc.unit_abbr:
+            m.unit = doc.unit_abbr[m.unit]
+        if m.kind in {"count", "other"}:
+            nxt = re.match(r"\s+([A-Za-z][\w/²³]{0,7})(?![\w/])", sent[m.qend :])
+            if nxt and nxt.group(1) in doc.abbr_kinds and m.unit in {None, nxt.group(1)}:
+                m.unit = nxt.group(1)
+                m.kind = doc.abbr_kinds[m.unit]
+                m.qend += nxt.end()
 
 
 def _body_start(doc: _Doc, sent: str, s_start: int) -> int:
@@ -996,6 +1132,8 @@ def _clauses(sent: str, body_start: int) -> list[tuple[int, int]]:
             cuts.append((m.start(), m.end()))
     for m in _REPORT_RE.finditer(sent, body_start):
         cuts.append((m.end(), m.end()))
+    for m in _RELATIVE_RE.finditer(sent, body_start):
+        cuts.append((m.start(), m.end()))
     lead = re.match(rf"\s*(?:{_SUBORDINATORS})\b[^,]*,\s+", sent[body_start:])
     if lead:
         cuts.append((body_start + lead.end(), body_start + lead.end()))
@@ -1025,11 +1163,27 @@ def _describe(doc: _Doc, sent: str, clauses: list[tuple[int, int]], mention: _Me
         mention.subject, mention.aliases = subject, aliases
         mention.measure = _measure(sent, c_start, c_end, mention)
         mention.object = _object(sent[mention.qend : c_end])
+        if mention.object is None and _ORG_OBJECT_RE.search(re.split(r"[,;]", sent[mention.qend : c_end])[0]):
+            mention.object = _referent(doc, mention.subject)
         mention.period = _period(sent, c_start, c_end, mention)
+
+
+def _referent(doc: _Doc, other_than: str | None) -> str | None:
+    """What 'the company' points back to: the sentence's main subject, else the previous sentence's."""
+    for subject in (_main_subject(doc, doc.index, 0), _previous_subject(doc, doc.index)):
+        if subject and subject != other_than:
+            return subject
+    return None
 
 
 def _subject(doc: _Doc, sent: str, c_start: int, mention: _Mention) -> tuple[str | None, list[str]]:
     pre = sent[c_start : mention.qstart]
+    if c_start > 0 and _RELATIVE_START_RE.match(pre):
+        return _antecedent(doc, sent, c_start)
+    appos = _APPOSITIVE_RE.search(pre)  # "Halden Grid Storage, a 420 MWh installation"
+    np = _NP_RE.match(pre, appos.start()) if appos else None
+    if np and (name := _valid_subject(doc, pre, np, False, "")):
+        return _split_possessive(name)[0], []
     offset = 0
     topic: str | None = None
     while (m := _INTRO_RE.match(pre, offset)) is not None:
@@ -1042,7 +1196,7 @@ def _subject(doc: _Doc, sent: str, c_start: int, mention: _Mention) -> tuple[str
     verb = _FIRST_VERB_RE.search(masked, offset)
     masked = masked[: verb.start()] if verb else masked  # the subject precedes the verb
     for np in _NP_RE.finditer(masked, offset):
-        name = _valid_subject(doc, masked, np, c_start == 0 or np.start() == offset)
+        name = _valid_subject(doc, masked, np, c_start == 0 or np.start() == offset, sent[c_start + np.end() :])
         if name is None:
             continue
         subject, aliases = _split_possessive(name)
@@ -1053,16 +1207,33 @@ def _subject(doc: _Doc, sent: str, c_start: int, mention: _Mention) -> tuple[str
     return topic, []
 
 
-def _valid_subject(doc: _Doc, masked: str, np: re.Match[str], at_start: bool) -> str | None:
+def _antecedent(doc: _Doc, sent: str, c_start: int) -> tuple[str | None, list[str]]:
+    """', which took a stake': the name just before the comma, else the subject of the clause before."""
+    before = sent[:c_start].rstrip(" ,")
+    np = re.search(rf"(?:{_NP_RE.pattern})$", before)
+    if np:
+        tokens = [t for t in np.group().split() if _strip_quotes(t) not in _NON_NAMES and t not in _MONTHS]
+        if tokens:
+            return _split_possessive(_clean_name(" ".join(tokens)))[0], []
+    clause_start = 0
+    for m in _RELATIVE_RE.finditer(before):
+        clause_start = m.end()
+    probe = _Mention(start=len(before), end=len(before), qstart=len(before), qend=len(before), value=None)
+    return _subject(doc, sent, clause_start, probe)
+
+
+def _valid_subject(doc: _Doc, masked: str, np: re.Match[str], at_start: bool, following: str) -> str | None:
     tokens = np.group().split()
-    while tokens and _strip_quotes(tokens[0]) in _NON_NAMES:
-        tokens.pop(0)
+    while tokens and (_strip_quotes(tokens[0]) in _NON_NAMES or tokens[0] in _MONTHS or tokens[0] in _WEEKDAYS):
+        tokens.pop(0)  # "In September Kestrel raised ..."
     if not tokens:
         return None
     first = _strip_quotes(tokens[0]).rstrip("’'")
     if " ".join(tokens) in _MEASUREMENT_UNITS or first in _MONTHS or first in _WEEKDAYS or first.lower() in _STOPWORDS:
         return None
     if len(tokens) == 1 and at_start and (first.lower() in doc.lower_words or first.lower() in _LEMMA):
+        return None
+    if len(tokens) == 1 and np.start() == 0 and len(np.group().split()) == 1 and _common_opening(doc, first, following):
         return None
     if _strip_quotes(np.group().split()[0]) in _DETERMINERS_CAP and _followed_by_common_noun(masked, np.end()):
         return None  # "The Swedish battery maker": a description, not a name
@@ -1074,6 +1245,47 @@ def _valid_subject(doc: _Doc, masked: str, np: re.Match[str], at_start: bool) ->
     if re.search(r"[-–—]\s*$", masked[: np.start()]) is None and masked[np.end() :].lstrip()[:1] in {"-", "–", "—"}:
         return None
     return _clean_name(" ".join(tokens))
+
+
+def _common_opening(doc: _Doc, word: str, following: str) -> bool:
+    """Whether a capitalised word opening a clause is a common word, not a name.
+
+    'Average cell prices', 'Grid-scale battery storage', 'Developers have': English words never
+    capitalised mid-sentence in the document qualify when they are plural nouns or start a noun
+    phrase (the next word is lower case and not a verb); 'Acme sold' keeps its name.
+    """
+    low = word.lower()
+    if low in doc.mid_caps or not word[:1].isupper() or word.isupper():
+        return False
+    english = _english_words()
+    parts = [p for p in low.split("-") if p]
+    if not parts or not all(p in english for p in parts):
+        return False
+    if low.endswith("s") and len(low) > 3 and low[:-1] in english and not low.endswith("ss"):
+        return True  # "Developers", "Analysts"
+    nxt = re.match(r"\s+([A-Za-z][\w’'-]*)(?:\s+(\S+))?", following)
+    if not nxt or not nxt.group(1).islower():
+        return False
+    w1, w2 = nxt.group(1), (nxt.group(2) or "").lower()
+    if w1 in _STOPWORDS or w1.endswith("ly") or w1 in _ADVERBS:
+        return False
+    if _VERBISH_RE.fullmatch(w1) or w1 in _IRREGULAR_PAST:
+        return False
+    # "Acme sells 500 ...", "Acme holds a ..." keep the name
+    return not (
+        w1.endswith("s") and (w2[:1].isdigit() or w2[:1] in "$€£¥₹" or w2 in _DETERMINERS or w2 in _SMALL_NUMBERS)
+    )
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """Common English words (the embedding model's vocabulary); empty when unavailable."""
+    try:
+        from bot.understand import english_words  # lazy: bot.understand imports this module
+
+        return english_words()
+    except Exception:  # any failure (no model package) just disables the check
+        return frozenset()
 
 
 def _followed_by_common_noun(text: str, end: int) -> bool:
@@ -1117,8 +1329,9 @@ def _aliases_after(pre: str, np_end: int) -> list[str]:
 
 
 def _passive_agent(after: str) -> str | None:
+    """'1,500 engineers were hired by X' -> X; not 'raised 3 billion in a round led by X'."""
     m = _BY_AGENT_RE.search(after.split(",")[0])
-    if m:
+    if m and not any(w.lower() in _PREPOSITIONS for w in re.findall(r"[A-Za-z]+", after[: m.start()])):
         name = _clean_name(m.group(1))
         if name and name.split()[0] not in _NON_NAMES and name.split()[0] not in _MONTHS:
             return _split_possessive(name)[0]
@@ -1131,8 +1344,31 @@ def _object(after: str) -> str | None:
         name = _clean_name(m.group(1))
         first = name.split()[0] if name else ""
         if first and first not in _MONTHS and first not in _NON_NAMES and not _PERIOD_RE.fullmatch(name):
-            return _split_possessive(name)[0]
+            name = _split_possessive(name)[0]
+            if " " not in name and name.lower() in _english_words() and name.lower() not in _TAIL_STOPS:
+                name += _noun_tail(segment[m.end(1) :])  # "of the Nordic cell market", not "Nordic"
+            return name
     return None
+
+
+def _noun_tail(rest: str) -> str:
+    """'of the Nordic cell market': a name that only modifies a common noun keeps its noun."""
+    words: list[str] = []
+    pos = 0
+    while (m := _TAIL_WORD_RE.match(rest, pos)) is not None:
+        word, pos = m.group(1), m.end()
+        if (
+            word in _STOPWORDS
+            or word in _LEMMA
+            or word in _TAIL_STOPS
+            or word.endswith("ly")
+            or _VERBISH_RE.fullmatch(word)
+            or word.endswith("ing")
+            or len(words) == 3
+        ):
+            break
+        words.append(word)
+    return "".join(" " + w for w in words)
 
 
 def _measure(sent: str, c_start: int, c_end: int, mention: _Mention) -> str | None:
@@ -1152,6 +1388,9 @@ def _measure(sent: str, c_start: int, c_end: int, mention: _Mention) -> str | No
         return head or (measure_lemma(mention.unit) if mention.unit else lemma)
     if lemma:
         return lemma
+    of = _NOUN_OF_RE.search(sent, c_start, mention.qstart)
+    if of and of.group(1) not in _STOPWORDS and of.group(1) not in _QUANTIFIER_NOUNS:
+        return measure_lemma(of.group(1))  # "an energy density of 160 Wh/kg"
     for word in reversed(words[-4:]):
         if word.islower() and word.endswith("ed") and word not in _STOPWORDS:
             return measure_lemma(word)
@@ -1160,12 +1399,15 @@ def _measure(sent: str, c_start: int, c_end: int, mention: _Mention) -> str | No
 
 def _measure_after(after: str, kind: str) -> str | None:
     """'10 percent stake', '5 GWh of capacity', 'yuan segment' (a price band)."""
+    after = re.sub(r"^\s*\([^)]*\)", "", after)  # "1,450 megawatt-hours (MWh) of capacity"
     m = re.match(r"\s+(?:of\s+)?(?:([a-z][a-z-]*)\s+)?([a-z][a-z-]*)", after)
     if not m:
         return None
     first, second = m.group(1), m.group(2)
     if first and first in _STOPWORDS:
         return None
+    if first and re.match(r"\s+by\b", after[m.end() :]):
+        second = None  # "a 420 MWh plant built by X": what X did to the plant, not what 420 MWh measures
     for word in (first, second) if first else (second,):
         if word in _STOPWORDS:
             return None
@@ -1209,13 +1451,105 @@ def _period(sent: str, c_start: int, c_end: int, mention: _Mention) -> str | Non
     return None
 
 
-def _change_roles(sent: str, mentions: list[_Mention]) -> None:
-    """'rose to 6.8 billion from 5.1 billion': mark the two ends of a change."""
-    free = [m for m in mentions if m.role is None]
-    to = [m for m in free if re.search(r"\bto\s+$", sent[: m.qstart])]
-    origin = [m for m in free if re.search(r"\bfrom\s+$", sent[: m.qstart])]
-    if len(to) == 1 and len(origin) == 1 and to[0].kind == origin[0].kind:
-        to[0].role, origin[0].role = "to", "from"
+def _change_roles(sent: str, clauses: list[tuple[int, int]], mentions: list[_Mention]) -> None:
+    """Mark the two ends of a change and make them comparable (same subject, measure and unit).
+
+    'rose to 6.8 billion from 5.1 billion', 'grew to X ..., up from Y', 'shipped X, down from Y',
+    'from Y in 2023 to X in 2024'. The two halves of a currency pair share the role.
+    """
+    for origin in mentions:
+        if origin.role is not None or origin.kind == "date" or not _FROM_BEFORE_RE.search(sent[: origin.qstart]):
+            continue
+        newer = None
+        for m in reversed([m for m in mentions if m.qend <= origin.qstart]):
+            if _comparable(m, origin):
+                if _CHANGE_FROM_RE.search(sent[: origin.qstart]) or _changes_to(sent, clauses, m):
+                    newer = m
+                break
+        if newer is None:  # "from Y ... to X"
+            newer = next(
+                (
+                    m
+                    for m in mentions
+                    if m.qstart >= origin.qend and _comparable(m, origin) and _TO_BEFORE_RE.search(sent[: m.qstart])
+                ),
+                None,
+            )
+        if newer is not None:
+            newer.role, origin.role = "to", "from"
+            _share_change(sent, newer, origin)
+    by_id = {id(m): m for m in mentions}
+    for m in mentions:
+        partner = by_id.get(m.paired) if m.paired else None
+        if m.role is None and partner is not None and partner.role in {"from", "to"}:
+            m.role, m.period = partner.role, partner.period
+
+
+def _comparable(a: _Mention, b: _Mention) -> bool:
+    if a.role is not None or a.kind != b.kind:
+        return False
+    if a.kind == "money":
+        return a.currency == b.currency
+    return a.unit == b.unit or a.unit is None or b.unit is None
+
+
+def _changes_to(sent: str, clauses: list[tuple[int, int]], m: _Mention) -> bool:
+    """'rose to X', 'grew X': the newer value of a change."""
+    if _TO_BEFORE_RE.search(sent[: m.qstart]):
+        return True
+    c_start, _ = _clause_of(clauses, m.qstart)
+    words = re.findall(r"[a-z]+", sent[c_start : m.qstart])[-4:]
+    return any(_LEMMA.get(w) in _CHANGE_MEASURES for w in words)
+
+
+def _share_change(sent: str, newer: _Mention, origin: _Mention) -> None:
+    """Both ends of a change describe the same quantity of the same subject."""
+    if newer.measure in _CHANGE_MEASURES | {None} and origin.measure not in _CHANGE_MEASURES | {None}:
+        newer.measure = origin.measure
+    else:
+        origin.measure = newer.measure or origin.measure
+    if newer.subject:
+        origin.subject, origin.aliases = newer.subject, list(newer.aliases)
+    else:
+        newer.subject, newer.aliases = origin.subject, list(origin.aliases)
+    origin.object = origin.object or newer.object
+    newer.unit = newer.unit or origin.unit
+    origin.unit = origin.unit or newer.unit
+    if origin.qstart > newer.qend and newer.period and _PAST_PERIOD_RE.search(newer.period):
+        # "... in the quarter, down from 1,000 a year earlier": the earlier period is the older value's
+        newer.period = _period_within(sent, newer, 0, origin.qstart)
+    elif origin.qend <= newer.qstart and newer.period and newer.period == origin.period:
+        # "from 3 plants in 2023 to 5 plants in 2024"
+        newer.period = _period_within(sent, newer, newer.qend, len(sent)) or newer.period
+
+
+def _period_within(sent: str, mention: _Mention, lo: int, hi: int) -> str | None:
+    best: tuple[int, str] | None = None
+    for m in _PERIOD_RE.finditer(sent, lo, hi):
+        if mention.qstart < m.end() and m.start() < mention.qend:
+            continue
+        gap = abs(m.start() - mention.qend) if m.start() >= mention.qend else mention.qstart - m.end()
+        if best is None or gap < best[0]:
+            best = (gap, m.group("p"))
+    return " ".join(best[1].split()) if best else None
+
+
+def _compared_with(sent: str, mentions: list[_Mention]) -> None:
+    """'160 Wh/kg, compared with 185 Wh/kg for Valtera's cells': the second figure is Valtera's."""
+    for i, mention in enumerate(mentions):
+        if mention.kind == "date" or not _COMPARED_BEFORE_RE.search(sent[: mention.qstart]):
+            continue
+        owner = re.match(rf"\s+for\s+(?:the\s+)?({_NP_RE.pattern})(\s+[a-z])?", sent[mention.qend :])
+        if owner:
+            name = _clean_name(owner.group(1))
+            first = name.split()[0]
+            if first not in _NON_NAMES and first not in _MONTHS:
+                subject, owners = _split_possessive(name)
+                mention.subject = owners[0] if owners and owner.group(2) else subject
+                mention.aliases, mention.object = [], None
+        ref = next((m for m in reversed(mentions[:i]) if m.kind == mention.kind and m.unit == mention.unit), None)
+        if ref is not None and ref.measure:
+            mention.measure = ref.measure  # the same measure for another subject
 
 
 def _inherit_objects(mentions: list[_Mention]) -> None:

@@ -15,6 +15,7 @@ the index folder (default) or a Chroma server through ``HttpClient`` when
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
 
+_GENERATION_ID = "~generation"  # a record in the docs collection, not a document
 _PAGE = 2000  # records per get() page; keeps memory and request sizes bounded
 
 
@@ -138,18 +140,27 @@ class Store:
     def doc_records(self) -> dict[str, DocRecord]:
         """All indexed documents by source."""
         out = {}
-        for _id, meta, _doc, _emb in self._scan(self.docs):
-            out[meta["source"]] = DocRecord(**{k: meta[k] for k in DocRecord.__dataclass_fields__})
+        for id_, meta, _doc, _emb in self._scan(self.docs):
+            if id_ != _GENERATION_ID:
+                out[meta["source"]] = DocRecord(**{k: meta[k] for k in DocRecord.__dataclass_fields__})
         return out
 
     def set_doc(self, record: DocRecord) -> None:
         """Write a document's manifest record (the commit marker of its indexing)."""
         self.docs.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.__dict__])
+        self._touch()
 
-    def fingerprint(self) -> tuple[int, tuple[tuple[str, str], ...]]:
-        """Return a cheap value that changes whenever the indexed content changes."""
-        recs = self.doc_records()
-        return self.chunks.count(), tuple(sorted((s, r.sha256) for s, r in recs.items()))
+    def fingerprint(self) -> str:
+        """Return a cheap value that changes whenever the indexed content changes (one read by id).
+
+        Every write stores a fresh random token, so readers in other processes (or on other
+        machines, in server mode) see a change without scanning the index.
+        """
+        res = self.docs.get(ids=[_GENERATION_ID], include=["metadatas"])
+        return str(res["metadatas"][0]["token"]) if res["ids"] else ""
+
+    def _touch(self) -> None:
+        self.docs.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": uuid.uuid4().hex}])
 
     # -- chunks -----------------------------------------------------------
     def chunk_embeddings(self, source: str) -> dict[str, list[float]]:
@@ -215,6 +226,7 @@ class Store:
         self.docs.delete(ids=[source])
         self.chunks.delete(where={"source": source})
         self.facts.delete(where={"source": source})
+        self._touch()
 
     def _scan(
         self, col: Collection, where: dict[str, Any] | None = None, documents: bool = False, embeddings: bool = False

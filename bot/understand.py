@@ -29,6 +29,10 @@ _PERIOD = re.compile(
     r"(?:q[1-4]|h[12])(?:\s+\d{4})?|\d{4}|fy\s?\d{2,4})\b",
     re.IGNORECASE,
 )
+_EARLIER = re.compile(
+    r"\b(a (?:year|quarter|month|week) (?:earlier|ago|before)|the (?:previous|prior) (?:year|quarter|month|week))\b",
+    re.IGNORECASE,
+)
 _QUESTION_WORDS = (
     "what whats what's who whom whose which when where why how is are was were do does did can could should would "
     "will please tell me give show say said says mention mentioned mentions document documents article text report "
@@ -54,7 +58,8 @@ _CONVERSION = re.compile(
 _DERIVED = re.compile(
     r"\b(valuation|valued?|worth|impl(?:y|ies|ied)|combined|together|in total|total|altogether|sum|add(?:ed)? up|"
     r"grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|difference|differ|how many more|how much more|more than|"
-    r"how many new|added|wide|width|spread|midpoint|mid-point|middle|"
+    r"how many new|added|wide|width|spread|midpoint|mid-point|middle|per percentage point|each percentage point|"
+    r"other than|besides|apart from|remaining|the rest|"
     r"fewer than|less than|ratio|times|per cent change|percent change|percentage change|change)\b",
     re.IGNORECASE,
 )
@@ -68,7 +73,7 @@ _QUANTITY = re.compile(
 # Verbs that ask for a figure only in a what/which/how-much question ("What did X pay?", not "How will X be sold?")
 _QUANTITY_VERBS = re.compile(
     r"^\s*(?:what|which|how much|how many)\b.*\b(cost|costs|pay|paid|spend|spent|deliver(?:ed|ies|y)?|sold|sales|"
-    r"share|price|prices)\b",
+    r"share|price|prices|hold|holds|own|owns|control|controls)\b",
     re.IGNORECASE,
 )
 _ENTITY = re.compile(
@@ -110,11 +115,11 @@ class Vocabulary:
                 for long, short in re.findall(r"((?:[A-Z][\w-]*\s+){1,6}[A-Z][\w-]*)\s*\(([A-Z][A-Za-z]{1,9})\)", sent):
                     vocab.names[short.lower()] = short
                     vocab.names[long.strip().lower()] = short
-        for name in mid_caps | {s for s in starts if s in mid_caps or any(s in m for m in mid_caps)}:
+        for name in mid_caps | {s for s in starts if s in mid_caps or any(s in m.split() for m in mid_caps)}:
             if name.lower() not in MONTHS:
                 vocab.names.setdefault(name.lower(), name)
-                for part in name.split():
-                    if len(part) > 1 and part.lower() not in MONTHS and part.lower() not in STOPWORDS:
+                for part in name.split():  # a part of a longer name counts only where it also stands alone
+                    if part in mid_caps and part.lower() not in MONTHS and part.lower() not in STOPWORDS:
                         vocab.names.setdefault(part.lower(), part)
         for f in facts:
             for name in [f.subject, f.object, *f.subject_aliases]:
@@ -208,8 +213,10 @@ def analyse(question: str, vocab: Vocabulary) -> Intent:
         masked = masked[:s] + " " * (e - s) + masked[e:]
     q_fixed = correct_spelling(masked, vocab)
     unknown = _unknown_names(q_fixed, vocab)
-    period_m = _PERIOD.search(q_fixed)
+    period_m = _PERIOD.search(q_fixed) or _EARLIER.search(q_fixed)
     period = period_m.group(1) if period_m else None
+    if period and re.match(r"(?:the\s+)?(?:last|latest|past|this|current|recent|most recent)\b", period, re.I):
+        period = None  # "last quarter": the latest the documents give, whatever they call it
     conv = _CONVERSION.search(q_fixed)
     target = None
     how_many = re.search(r"\bhow (?:many|much) ([A-Za-z.$€£¥]+)", q_fixed, re.I)
@@ -296,11 +303,13 @@ def _unknown_names(masked: str, vocab: Vocabulary) -> list[str]:
     shouting = sum(ch.isupper() for ch in masked) > 0.6 * max(1, sum(ch.isalpha() for ch in masked))
     for i, m in enumerate(words):
         w = m.group(0)
+        after_stop = re.search(r"[.!?:;]\s*$", masked[: m.start()]) is not None
         has_digit = any(ch.isdigit() for ch in w) and any(ch.isalpha() for ch in w)
         capital = (
             not shouting
             and w[0].isupper()
             and i > 0
+            and not after_stop
             and len(w) > 2
             and w.lower() not in _QUESTION_WORDS
             and w.lower() not in MONTHS

