@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 __all__ = ["Answer", "Bot", "HybridRetriever", "Settings", "ask", "build_index", "load_settings"]
 
 if TYPE_CHECKING:
-    from bot.service import Bot, ask
     from bot.indexer import sync_index as build_index
     from bot.models import Answer
     from bot.retrieve import HybridRetriever
+    from bot.service import Bot, ask
     from bot.settings import Settings, load_settings
 
 _LAZY = {

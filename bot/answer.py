@@ -22,6 +22,7 @@ engine refuses and shows, separately, what the documents do say nearby.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -229,8 +230,11 @@ _PREPOSITIONS = r"(?:in|of|for|at|on|from|into|to|with|by|per)"
 
 
 def _subject_candidates(intent: Intent) -> list[str]:
-    """The question's grammatical subject(s): the first name not governed by a preposition, and names joined to it
-    by "and"; the others are objects ("What stake does X hold in Y?" -> X)."""
+    """The question's grammatical subject(s).
+
+    That is the first name not governed by a preposition, and names joined to it by "and"; the
+    others are objects ("What stake does X hold in Y?" -> X).
+    """
     free = [
         e
         for e in intent.entities
@@ -277,9 +281,9 @@ def _currency_word(text: str) -> bool:
 def kind_hint(intent: Intent) -> str | None:
     """The kind of figure a question asks for, from general English cues."""
     q = intent.text
-    if _MONEY_WORDS.search(q) or (re.search(r"\bhow much\b", q, re.I) and _currency_word(q)):
-        if not _PERCENT_WORDS.search(q) or re.search(r"\b(pay|paid|cost|spend|spent)\b", q, re.I):
-            return "money"
+    asks_money = _MONEY_WORDS.search(q) or (re.search(r"\bhow much\b", q, re.I) and _currency_word(q))
+    if asks_money and (not _PERCENT_WORDS.search(q) or re.search(r"\b(pay|paid|cost|spend|spent)\b", q, re.I)):
+        return "money"
     if _PERCENT_WORDS.search(q):
         return "percent"
     return None  # "how many" may ask for tonnes or GWh as well as for a count
@@ -325,7 +329,9 @@ def _fallback_facts(turn: Turn, kind: str | None) -> list[Fact]:
     return [context] if context else []
 
 
-def _context_fact(turn: Turn, kind: str | None = None, require_measure: bool = True, exclude_currency: str | None = None) -> Fact | None:
+def _context_fact(
+    turn: Turn, kind: str | None = None, require_measure: bool = True, exclude_currency: str | None = None
+) -> Fact | None:
     """The figure whose measure matches the question, in a passage that mentions the question's names."""
     intent = turn.intent
     assert intent is not None
@@ -338,7 +344,11 @@ def _context_fact(turn: Turn, kind: str | None = None, require_measure: bool = T
         if intent.period and f.period and intent.period.lower() not in f.period.lower():
             continue
         chunk = next(
-            (d for d in docs if d.metadata["source"] == f.source and d.metadata["start"] <= f.start < d.metadata["end"]),
+            (
+                d
+                for d in docs
+                if d.metadata["source"] == f.source and d.metadata["start"] <= f.start < d.metadata["end"]
+            ),
             None,
         )
         if chunk is None:
@@ -468,10 +478,7 @@ def _refuse_quantity(turn: Turn, note: str = "") -> Turn:
     when = f" in {intent.period}" if intent.period else ""
     nearby: list[Fact] = []
     items = [
-        item
-        for call in turn.tool_calls
-        if isinstance(call.result, dict)
-        for item in call.result.get("nearby", [])
+        item for call in turn.tool_calls if isinstance(call.result, dict) for item in call.result.get("nearby", [])
     ]
     # facts about the asked subject (another measure) first, then the same measure for others
     items.sort(key=lambda i: (i["reason"] != "other_measure", -i["confidence"]))
@@ -480,7 +487,10 @@ def _refuse_quantity(turn: Turn, note: str = "") -> Turn:
         if f.id not in {x.id for x in nearby} and f.kind != "date":
             nearby.append(f)
     text = note and f"The documents do not say {_what_phrase(intent)}. {note}"
-    text = text or f"The documents do not say {_what_phrase(intent)}: they give no figure for {who} matching “{what}”{when}."
+    text = (
+        text
+        or f"The documents do not say {_what_phrase(intent)}: they give no figure for {who} matching “{what}”{when}."
+    )
     if nearby:
         said = " ".join(f"{_fact_sentence(f)} [{turn.cite_fact(f)}]" for f in nearby[:2])
         text += f"\n\nWhat they do say nearby (about other subjects or measures): {said}"
@@ -571,7 +581,10 @@ def _valuation_amount(turn: Turn) -> tuple[Amount, Fact, Fact] | None:
         stake = _lookup(turn, "stake", kind="percent", subjects=[subject])
         pair = None
         if money and stake:
-            pair = (Fact.model_validate(money[0]["matches"][0]["fact"]), Fact.model_validate(stake[0]["matches"][0]["fact"]))
+            pair = (
+                Fact.model_validate(money[0]["matches"][0]["fact"]),
+                Fact.model_validate(stake[0]["matches"][0]["fact"]),
+            )
         else:
             pair = _money_and_stake_in_one_sentence(turn, subject)
         if pair is None:
@@ -622,9 +635,9 @@ def _money_and_stake_in_one_sentence(turn: Turn, name: str) -> tuple[Fact, Fact]
             continue
         involved = {x.lower() for x in (st.subject, st.object) if x}
         for m in facts:
-            if m.kind == "money" and m.sentence_start == st.sentence_start and m.source == st.source:
-                if low in involved | {(m.subject or "").lower()}:
-                    return m, st
+            same_sentence = m.sentence_start == st.sentence_start and m.source == st.source
+            if m.kind == "money" and same_sentence and low in involved | {(m.subject or "").lower()}:
+                return m, st
     return None
 
 
@@ -660,7 +673,9 @@ def _remainder(turn: Turn) -> Turn | None:
     objects = {f.object for f in parts}
     if len(parts) < 1 or len(objects) != 1:
         return None
-    res = turn.tool("calculate", {"expression": "100% - (" + " + ".join(f.id for f in parts) + ")"}, calculate_expression)
+    res = turn.tool(
+        "calculate", {"expression": "100% - (" + " + ".join(f.id for f in parts) + ")"}, calculate_expression
+    )
     if not res.get("ok"):
         return None
     items = " + ".join(f"{f.subject} {f.quantity_text} [{turn.cite_fact(f)}]" for f in parts)
@@ -760,7 +775,9 @@ def _from_to_in_context(turn: Turn) -> tuple[Fact, Fact] | None:
             if f.source == d.metadata["source"] and d.metadata["start"] <= f.start < d.metadata["end"] and f.role
         ]
         pair = _from_to(inside)
-        if pair and (_term_hits(intent, pair[1].sentence) or any(measure_match(t, pair[1]) >= 0.7 for t in intent.terms)):
+        if pair and (
+            _term_hits(intent, pair[1].sentence) or any(measure_match(t, pair[1]) >= 0.7 for t in intent.terms)
+        ):
             return pair
     return None
 
@@ -800,7 +817,8 @@ def _conversion(turn: Turn) -> Turn:
         if twin and twin.currency == target:  # the document itself states the amount in the other currency
             n = turn.cite_fact(fact)
             return turn.finish(
-                f"{fact.quantity_text} is about {twin.quantity_text}, as the documents state [{n}].\n\n" + _sources(turn),
+                f"{fact.quantity_text} is about {twin.quantity_text}, as the documents state [{n}].\n\n"
+                + _sources(turn),
                 kind="conversion",
             )
         amount = _fact_amount(fact)
@@ -858,7 +876,7 @@ def _previous_valuation(turn: Turn) -> bool:
 
 
 def _rate(turn: Turn, codes: list[str]) -> Turn:
-    """'What exchange rate do the documents imply?' / 'How many X make one Y?'"""
+    """Answer 'What exchange rate do the documents imply?' or 'How many X make one Y?'."""
     intent = turn.intent
     assert intent is not None
     first, second = codes[0], codes[1]
@@ -869,8 +887,12 @@ def _rate(turn: Turn, codes: list[str]) -> Turn:
             first, second = codes[1], codes[0]
     res = turn.tool("convert_currency", {"amount": 1, "from_currency": first, "to_currency": second}, convert_currency)
     if res["status"] != "converted":
-        return turn.finish(f"The documents give no exchange rate between {first} and {second}.", refused=True, kind="conversion")
-    inverse = turn.tool("convert_currency", {"amount": 1, "from_currency": second, "to_currency": first}, convert_currency)
+        return turn.finish(
+            f"The documents give no exchange rate between {first} and {second}.", refused=True, kind="conversion"
+        )
+    inverse = turn.tool(
+        "convert_currency", {"amount": 1, "from_currency": second, "to_currency": first}, convert_currency
+    )
     src = res["rate_source"]
     n = turn.cite_fact(src["from_fact"])
     text = (
@@ -976,7 +998,11 @@ def _explain(turn: Turn) -> Turn:
     intent = turn.intent
     assert intent is not None
     vocab = vocabulary(turn.bot)
-    if not intent.entities and intent.terms and not any(t in vocab.words or stem(t) in vocab.stems for t in intent.terms):
+    if (
+        not intent.entities
+        and intent.terms
+        and not any(t in vocab.words or stem(t) in vocab.stems for t in intent.terms)
+    ):
         return _refuse_general(turn, None, note="None of its words occur in them.")
     if _ACRONYM_Q.search(intent.text) and intent.entities:
         expanded = _expand_acronym(turn, intent.entities[0])
@@ -1011,7 +1037,9 @@ def _expand_acronym(turn: Turn, name: str) -> Turn | None:
                 if s <= m.start() < e:
                     text = d.page_content[s:e]
                     n = turn.cite(d.metadata["source"], base + s, base + e, text, d.metadata["chunk_id"])
-                    return turn.finish(f"{name} stands for {m.group(1).strip()} [{n}].\n\n" + _sources(turn), kind="entity")
+                    return turn.finish(
+                        f"{name} stands for {m.group(1).strip()} [{n}].\n\n" + _sources(turn), kind="entity"
+                    )
     return None
 
 
@@ -1029,7 +1057,11 @@ def _answer_names(turn: Turn, sentences: list[Sentence]) -> str | None:
     text = " ".join(s.text for s in sentences[:1])
     found: list[tuple[int, str]] = []
     for alias, canon in vocab.names.items():
-        if alias in asked or any(alias in a or a in alias for a in asked) or " " in alias and canon != vocab.names.get(alias):
+        if (
+            alias in asked
+            or any(alias in a or a in alias for a in asked)
+            or (" " in alias and canon != vocab.names.get(alias))
+        ):
             continue
         m = re.search(r"(?<![\w])" + re.escape(alias) + r"(?![\w])", text, re.I)
         if m and canon not in [c for _, c in found] and not any(canon in c or c in canon for _, c in found):
@@ -1104,9 +1136,11 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         # single sentences, and two neighbours of one paragraph (an answer often spans a claim and its reason)
         windows = list(spans)
         if intent.kind != "entity":
-            windows += [(a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False) if "\n" not in text[a[1] : b[0]]]
+            windows += [(a[0], b[1]) for a, b in itertools.pairwise(spans) if "\n" not in text[a[1] : b[0]]]
         for s, e in windows:
-            cands.setdefault((source, base + s, base + e), Sentence(source, base + s, base + e, text[s:e], d.metadata["chunk_id"]))
+            cands.setdefault(
+                (source, base + s, base + e), Sentence(source, base + s, base + e, text[s:e], d.metadata["chunk_id"])
+            )
     if not cands:
         return []
     import numpy as np

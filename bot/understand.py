@@ -19,10 +19,39 @@ from bot.facts import currency_code
 from bot.models import Chunk, Fact
 from bot.retrieve import STOPWORDS, stem
 
-MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday"
-).split()
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+]
 _PERIOD = re.compile(
     r"\b(?:in|during|for|over|of|by|since|through)\s+((?:the\s+)?(?:(?:first|second|third|fourth|last|next|"
     r"past)\s+)?(?:quarter|half|year|month|week)(?:\s+of\s+\d{4})?|(?:" + "|".join(MONTHS[:12]) + r")(?:\s+\d{4})?|"
@@ -33,19 +62,104 @@ _EARLIER = re.compile(
     r"\b(a (?:year|quarter|month|week) (?:earlier|ago|before)|the (?:previous|prior) (?:year|quarter|month|week))\b",
     re.IGNORECASE,
 )
-_QUESTION_WORDS = (
-    "what whats what's who whom whose which when where why how is are was were do does did can could should would "
-    "will please tell me give show say said says mention mentioned mentions document documents article text report "
-    "according source sources state stated states"
-).split()
+_QUESTION_WORDS = [
+    "what",
+    "whats",
+    "what's",
+    "who",
+    "whom",
+    "whose",
+    "which",
+    "when",
+    "where",
+    "why",
+    "how",
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "please",
+    "tell",
+    "me",
+    "give",
+    "show",
+    "say",
+    "said",
+    "says",
+    "mention",
+    "mentioned",
+    "mentions",
+    "document",
+    "documents",
+    "article",
+    "text",
+    "report",
+    "according",
+    "source",
+    "sources",
+    "state",
+    "stated",
+    "states",
+]
 _GENERIC_TERMS = frozenset(
     stem(w)
-    for w in _QUESTION_WORDS
-    + (
-        "many much number amount figure value total name named called call kind type role play plays mean means "
-        "meant thing things get got getting make makes happen happened use used up out off down exactly precisely "
-        "roughly approximately about around currently now today still really actually"
-    ).split()
+    for w in [
+        *_QUESTION_WORDS,
+        "many",
+        "much",
+        "number",
+        "amount",
+        "figure",
+        "value",
+        "total",
+        "name",
+        "named",
+        "called",
+        "call",
+        "kind",
+        "type",
+        "role",
+        "play",
+        "plays",
+        "mean",
+        "means",
+        "meant",
+        "thing",
+        "things",
+        "get",
+        "got",
+        "getting",
+        "make",
+        "makes",
+        "happen",
+        "happened",
+        "use",
+        "used",
+        "up",
+        "out",
+        "off",
+        "down",
+        "exactly",
+        "precisely",
+        "roughly",
+        "approximately",
+        "about",
+        "around",
+        "currently",
+        "now",
+        "today",
+        "still",
+        "really",
+        "actually",
+    ]
 )
 _ANAPHORA = re.compile(
     r"\b(that|this|those|these|it|its|it's|they|them|their|theirs|he|she|his|her|the same|the company|the firm|"
@@ -248,10 +362,14 @@ def analyse(question: str, vocab: Vocabulary) -> Intent:
         kind = "conversion"
     elif _DERIVED.search(text_for_kind) and (
         _QUANTITY.search(text_for_kind)
-        or re.search(r"\b(valu|worth|combined|total|grow|grew|increase|how many new|added|wide|width|midpoint)", q, re.I)
+        or re.search(
+            r"\b(valu|worth|combined|total|grow|grew|increase|how many new|added|wide|width|midpoint)", q, re.I
+        )
     ):
         kind = "derived"
-    elif (_ENTITY.search(text_for_kind) or _NAMED.search(text_for_kind)) and not re.search(r"^\s*which\s+(?:year|month|quarter|period)", q, re.I):
+    elif (_ENTITY.search(text_for_kind) or _NAMED.search(text_for_kind)) and not re.search(
+        r"^\s*which\s+(?:year|month|quarter|period)", q, re.I
+    ):
         asks_figure = _QUANTITY.search(text_for_kind) or _QUANTITY_VERBS.search(text_for_kind)
         kind = "entity" if not asks_figure or _NUMBER.search(q) else "quantity"
     elif _QUANTITY.search(text_for_kind) or _QUANTITY_VERBS.search(text_for_kind):
@@ -337,8 +455,10 @@ def resolve_followup(intent: Intent, previous: Intent | None, previous_subjects:
     if previous is None:
         return intent
     resolved = intent
-    if not intent.entities and not intent.unknown and (
-        intent.anaphoric or len(intent.terms) <= 3 or _ORDINAL.search(intent.text)
+    if (
+        not intent.entities
+        and not intent.unknown
+        and (intent.anaphoric or len(intent.terms) <= 3 or _ORDINAL.search(intent.text))
     ):
         subjects = list(previous_subjects or previous.entities)
         pick = _ORDINAL.search(intent.text)

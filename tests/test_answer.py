@@ -11,12 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 
 from bot.errors import InputError
 from bot.guard import numbers_supported
 from bot.models import Answer
-
-from conftest import make_settings
 
 # A second corpus, unrelated to the seed: its own companies, units and currency pair.
 ORCHARD_REPORT = """\
@@ -231,7 +230,11 @@ def test_bad_questions_get_a_clear_error_fast(seed_bot, question: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["¿Cuántos vehículos entregó HIMA en noviembre?", "华为有多少个品牌？", "How many\x07 vehicles\x1b did HIMA deliver?"],
+    [
+        "¿Cuántos vehículos entregó HIMA en noviembre?",
+        "华为有多少个品牌？",
+        "How many\x07 vehicles\x1b did HIMA deliver?",
+    ],
 )
 def test_odd_questions_get_an_answer_fast(seed_bot, question: str) -> None:
     # warm the per-process caches (model, BM25, passage vectors) the way a running service has them
