@@ -242,6 +242,12 @@ def _subject_candidates(intent: Intent) -> list[str]:
     ]
     if not free:
         return intent.entities[:1]
+    # "how much X did Y ship", "what does Y pay Z": the name right after the auxiliary is the subject
+    aux = re.search(r"\b(?:did|does|do|has|have|had|is|are|was|were|will|would|can)\s+(?:the\s+)?", intent.text, re.I)
+    if aux:
+        after = [e for e in free if intent.text.lower().find(e.lower(), aux.end()) == aux.end()]
+        if after:
+            free = after + [e for e in free if e not in after]
     chosen = [free[0]]
     for e in free[1:]:
         if re.search(re.escape(chosen[-1]) + r"(?:[’']s?)?\s+(?:and|&|or)\s+" + re.escape(e), intent.text, re.I):
@@ -360,6 +366,7 @@ def _context_fact(
             continue
         window = _lead_in(chunk, f).lower()
         score = 2.0 * measure + 1.0 * any(n in window for n in names)
+        score += 0.5 * bool(intent.period and f.period and intent.period.lower() in f.period.lower())
         if (not names or score >= 2.4) and (best is None or score > best[0]):
             best = (score, f)
     return best[1] if best else None
@@ -513,7 +520,9 @@ def _what_phrase(intent: Intent) -> str:
 
 _VALUATION = re.compile(r"\b(valuation|valued?|worth|impl(?:y|ies|ied))\b", re.I)
 _GROWTH = re.compile(
-    r"\b(grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|change|how many more|differen\w*)\b", re.I
+    r"\b(grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|change|how many more|differen\w*|add(?:ed)?|"
+    r"fall|fell|drop(?:ped)?|decline[ds]?|decrease[ds]?)\b",
+    re.I,
 )
 _SUM = re.compile(r"\b(combined|together|in total|total|altogether|sum|add(?:ed)? up)\b", re.I)
 
@@ -710,7 +719,8 @@ def _combined(turn: Turn) -> Turn:
     parts: list[Fact] = []
     missing = []
     kind = kind_hint(intent)
-    for subject in intent.entities:
+    holders = _subject_candidates(intent)
+    for subject in holders if len(holders) > 1 else intent.entities:
         found = _lookup(turn, measure, kind=kind, subjects=[subject])
         best = [f for f in _best_matches(found, intent) if f.object != subject] if found else []
         if not best and kind:  # the subject's only figure of the asked kind ("X also took 15 percent")
@@ -783,10 +793,13 @@ def _from_to_in_context(turn: Turn) -> tuple[Fact, Fact] | None:
 
 
 def _from_to(facts: list[Fact]) -> tuple[Fact, Fact] | None:
-    """The 'from X to Y' pair among facts (roles set by extraction), old value first."""
-    by_role = {f.role: f for f in facts if f.role in ("from", "to")}
-    if "from" in by_role and "to" in by_role and by_role["from"].sentence_start == by_role["to"].sentence_start:
-        return by_role["from"], by_role["to"]
+    """The 'from X to Y' pair among facts (roles set by extraction), old value first, same sentence and unit."""
+    for old in facts:
+        if old.role != "from":
+            continue
+        for new in facts:
+            if new.role == "to" and new.sentence_start == old.sentence_start and new.unit == old.unit:
+                return old, new
     return None
 
 
@@ -955,6 +968,7 @@ class Sentence:
     chunk_id: str
     score: float = 0.0
     similarity: float = 0.0
+    before: str = ""  # the preceding sentence of the same paragraph (for names a pronoun refers to)
 
 
 def _entity(turn: Turn) -> Turn:
@@ -1137,9 +1151,11 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         windows = list(spans)
         if intent.kind != "entity":
             windows += [(a[0], b[1]) for a, b in itertools.pairwise(spans) if "\n" not in text[a[1] : b[0]]]
+        previous = {b[0]: text[a[0] : a[1]] for a, b in itertools.pairwise(spans) if "\n" not in text[a[1] : b[0]]}
         for s, e in windows:
             cands.setdefault(
-                (source, base + s, base + e), Sentence(source, base + s, base + e, text[s:e], d.metadata["chunk_id"])
+                (source, base + s, base + e),
+                Sentence(source, base + s, base + e, text[s:e], d.metadata["chunk_id"], before=previous.get(s, "")),
             )
     if not cands:
         return []
@@ -1151,7 +1167,9 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
     sims = vecs @ q
     for s, sim in zip(items, sims, strict=True):
         low = s.text.lower()
-        names = sum(1 for e in intent.entities if e.lower() in low) / max(1, len(intent.entities))
+        around = f"{s.before} {s.text}".lower()
+        names = sum(1.0 if e.lower() in low else 0.8 if e.lower() in around else 0.0 for e in intent.entities)
+        names /= max(1, len(intent.entities))
         words = {stem(w) for w in re.findall(r"[a-z]+", low)}
         terms = sum(1 for t in intent.stems if t in words or (len(t) >= 5 and any(w.startswith(t) for w in words)))
         terms /= max(1, len(intent.stems))
@@ -1188,7 +1206,7 @@ def _sentence_vectors(bot: Bot, texts: list[str]) -> list[list[float]]:
 
 def _names_covered(intent: Intent, sentences: list[Sentence]) -> bool:
     """Every name of the question appears in the supporting sentences (or just before them)."""
-    text = " ".join(s.text for s in sentences).lower()
+    text = " ".join(f"{s.before} {s.text}" for s in sentences).lower()
     return all(e.lower() in text for e in intent.entities) or len(intent.entities) == 0
 
 

@@ -186,6 +186,7 @@ _CURRENCY_NAMES: dict[str, str] = {
     "roubles": "RUB",
     "reais": "BRL",
     "kronor": "SEK",
+    "krona": "SEK",
     "zloty": "PLN",
     "lira": "TRY",
     "pesos": "MXN",

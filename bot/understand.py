@@ -173,7 +173,7 @@ _DERIVED = re.compile(
     r"\b(valuation|valued?|worth|impl(?:y|ies|ied)|combined|together|in total|total|altogether|sum|add(?:ed)? up|"
     r"grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|difference|differ|how many more|how much more|more than|"
     r"how many new|added|wide|width|spread|midpoint|mid-point|middle|per percentage point|each percentage point|"
-    r"other than|besides|apart from|remaining|the rest|"
+    r"other than|besides|apart from|remaining|the rest|fall|fell|drop|dropped|decline|declined|decrease|decreased|"
     r"fewer than|less than|ratio|times|per cent change|percent change|percentage change|change)\b",
     re.IGNORECASE,
 )
@@ -400,10 +400,16 @@ def _find_names(q: str, vocab: Vocabulary) -> tuple[list[str], list[tuple[int, i
     """Names of the documents in the question, in order of appearance, and their spans."""
     hits: list[tuple[int, int, str]] = []
     low = q.lower()
+    english = english_words()
+    shouting = q.isupper()
     for alias in sorted(vocab.names, key=len, reverse=True):
         for m in re.finditer(r"(?<![\w])" + re.escape(alias) + r"(?:[’']s)?(?![\w])", low):
-            if not any(s < m.end() and m.start() < e for s, e, _ in hits):
-                hits.append((m.start(), m.end(), vocab.names[alias]))
+            if any(s < m.end() and m.start() < e for s, e, _ in hits):
+                continue
+            written = q[m.start() : m.end()]
+            if " " not in alias and alias in english and written.islower() and not shouting and q != low:
+                continue  # "grid storage" in a cased question is the common noun, not the name "Grid"
+            hits.append((m.start(), m.end(), vocab.names[alias]))
     singles = [a for a in vocab.names if " " not in a and len(a) >= 4]
     for m in re.finditer(r"[^\W\d_]{4,}", q):  # typos: a word close to a single-word name
         if any(s <= m.start() < e for s, e, _ in hits) or m.group(0).lower() in vocab.words:
