@@ -331,6 +331,11 @@ def _fallback_facts(turn: Turn, kind: str | None) -> list[Fact]:
             own = [f for f in facts_about(facts, name) if f.kind == kind and f.object != name]
             if len({(f.value, f.low, f.high) for f in own}) == 1:
                 return own[:1]
+    if re.search(r"\bhow (?:big|large|small)\b|\bsize\b", intent.text, re.I):  # a physical magnitude
+        for name in intent.entities:
+            sized = [f for f in facts_about(facts, name) if f.kind == "other" and f.unit]
+            if len(sized) == 1:
+                return sized
     context = _context_fact(turn, kind=kind, require_measure=True)
     return [context] if context else []
 
@@ -360,6 +365,9 @@ def _context_fact(
         if chunk is None:
             continue
         measure = max((measure_match(t, f) for t in [intent.measure, *intent.terms]), default=0.0)
+        words = {stem(w) for w in re.findall(r"[a-z]+", f.sentence.lower())}
+        if names and len(intent.stems & words) >= 2:  # the sentence around the figure uses the question's words
+            measure = max(measure, 0.75)
         if require_measure and measure < 0.7:
             continue
         if names and f.subject:  # a figure that has a subject of its own is never lent to another name
@@ -1112,6 +1120,8 @@ def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
                 dist -= 20  # "X’s Y": Y belongs to the asked name
             elif re.search(r"\b(with|by|from|partner)\W+$", before):
                 dist -= 10
+            elif any(re.search(re.escape(a) + r"\W{0,3}(?:,|\band\b|\bor\b)\s*$", before) for a in asked):
+                dist += 30  # "X and Y", "X, Y": a peer of the asked name, not what is asked
             cand = (dist - len(alias) / 10, canon)
             if best is None or cand < best:
                 best = cand
