@@ -1106,6 +1106,14 @@ def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
     asked = {e.lower() for e in intent.entities}
     low = sentence.text.lower()
     anchors = [(m.start(), m.end()) for e in asked for m in re.finditer(re.escape(e), low)]
+    if not anchors and any(e in sentence.before.lower() for e in asked):
+        anchors = [(-25, -25)]  # the asked name is in the previous sentence ("... X. The deal with Y ...")
+    kind_m = re.match(r"\s*(?:which|what)\s+(\w+)(?:\s+(\w+))?", intent.text, re.I)
+    kinds = "|".join(
+        re.escape(stem(w.lower()))
+        for w in (kind_m.groups() if kind_m else ())
+        if w and len(w) > 3 and w.islower() and w.lower() not in asked and w.lower() not in {"does", "were", "have"}
+    )
     best: tuple[float, str] | None = None
     for alias, canon in vocab.names.items():
         if alias in asked or canon.lower() in asked or any(alias in a or a in alias for a in asked):
@@ -1122,6 +1130,10 @@ def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
                 dist -= 10
             elif any(re.search(re.escape(a) + r"\W{0,3}(?:,|\band\b|\bor\b)\s*$", before) for a in asked):
                 dist += 30  # "X and Y", "X, Y": a peer of the asked name, not what is asked
+            if kinds and re.search(
+                r"\b(?:" + kinds + r")\w*\W+(?:\w+\W+){0,3}$", low[max(0, m.start() - 30) : m.start()]
+            ):
+                dist = min(dist, -5)  # "markets such as X" for "Which markets ...?"
             cand = (dist - len(alias) / 10, canon)
             if best is None or cand < best:
                 best = cand
@@ -1188,7 +1200,7 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         if intent.kind == "entity":  # a who/which question wants a sentence naming someone close to the asked names
             near = _name_near(turn, s)
             if near:
-                s.score += 0.5 if near[0] < 0 else 0.35 if near[0] < 12 else 0.2 if near[0] < 40 else 0.05
+                s.score += 0.8 if near[0] < 0 else 0.4 if near[0] < 12 else 0.2 if near[0] < 40 else 0.05
             if _PLURAL_Q.search(intent.text) and len((_answer_names(turn, [s]) or "").split(", ")) >= 2:
                 s.score += 0.2
         if len(sentence_spans(s.text)) > 1:
