@@ -1164,7 +1164,7 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
     """Rank the sentences of the retrieved chunks by closeness to the question, names and words."""
     intent = turn.intent
     assert intent is not None
-    docs = turn.bot.retriever.search(intent.text, max(turn.top_k, 4))
+    docs = turn.bot.retriever.search(intent.text, max(turn.top_k, 6))
     cands: dict[tuple[str, int, int], Sentence] = {}
     for d in docs:
         base, text, source = d.metadata["start"], d.page_content, d.metadata["source"]
