@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.errors import InputError
+from bot.guard import iter_values
+from bot.retrieve import stem
 
 ProgressFn = Callable[[int, int, str], None]
 """Called as ``progress(done, total, description)`` after each question."""
@@ -453,16 +455,7 @@ _TOKEN_RE = re.compile(r"[a-z][a-z'’]*[a-z]|[a-z]", re.IGNORECASE)
 
 
 def _stem(word: str) -> str:
-    word = word.lower().replace("’", "'").removesuffix("'s")
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("es", "e"), ("s", "")):
-        if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)] + repl
-            break
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if len(word) > 4 and word[-1] in "ey" else word
+    return stem(word.lower().replace("’", "'").removesuffix("'s"))
 
 
 def content_words(text: str) -> set[str]:
@@ -524,21 +517,11 @@ def regex_checks(q: Question, text: str) -> dict[str, bool]:
 
 def _numbers_in(value: Any) -> Iterable[float]:
     """Numbers in a tool call's arguments or result (nested dicts/lists, numeric strings)."""
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, int | float):
-        if math.isfinite(value):
-            yield float(value)
-    elif isinstance(value, str):
-        yield from (n.value for n in parse_numbers(value, words=True))
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _numbers_in(v)
-    elif isinstance(value, list | tuple | set):
-        for v in value:
-            yield from _numbers_in(v)
-    elif hasattr(value, "model_dump"):
-        yield from _numbers_in(value.model_dump())
+    for item in iter_values(value):
+        if isinstance(item, str):
+            yield from (n.value for n in parse_numbers(item, words=True))
+        else:
+            yield item
 
 
 def one_step(values: Sequence[float]) -> set[float]:

@@ -67,6 +67,7 @@ from difflib import get_close_matches
 from functools import lru_cache
 
 from bot.models import Fact, FactKind
+from bot.split import sentence_spans
 
 # --------------------------------------------------------------------------- lexicons
 
@@ -540,8 +541,6 @@ _TAIL_STOPS = set(
     _split("last next this year years quarter quarters month months week weeks ago earlier later today alone")
 )
 _MID_CAP_RE = re.compile(r"(?<=[a-z0-9,;:%)]) +([A-Z][A-Za-z-]*)")
-_SENT_BREAK_RE = re.compile(r"[.!?]+[\"”’)\]]*\s+|\n+")
-_ABBREVIATIONS = set(_split("mr mrs ms dr prof inc ltd co corp st vs etc no jr sr gen col lt sgt fig approx est"))
 
 
 # --------------------------------------------------------------------------- data
@@ -616,7 +615,7 @@ def extract_facts(text: str, source: str) -> list[Fact]:
         yen_not_yuan="yen" in lowered and "yuan" not in lowered and "rmb" not in lowered,
         mid_caps={m.group(1).lower() for m in _MID_CAP_RE.finditer(text)},
     )
-    doc.sentences = split_sentences(text)
+    doc.sentences = sentence_spans(text)
     found: list[tuple[int, int, list[_Mention]]] = []
     for i, (s_start, s_end) in enumerate(doc.sentences):
         doc.index = i
@@ -628,31 +627,6 @@ def extract_facts(text: str, source: str) -> list[Fact]:
             _apply_abbreviations(doc, sent, mentions)
         facts.extend(_to_facts(doc, sent, s_start, s_end, mentions))
     return facts
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Split text into sentence spans (start, end), trimmed of surrounding whitespace.
-
-    Paragraph breaks always end a sentence; ``.``/``!``/``?`` end one when followed by
-    whitespace and an upper-case letter, digit or opening quote, and not after a common
-    abbreviation or a single initial (``U.S. dollars`` stays one sentence).
-
-    Args:
-        text: The text to split.
-
-    Returns:
-        Non-empty sentence spans in order.
-
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENT_BREAK_RE.finditer(text):
-        if "\n" not in m.group() and not _is_sentence_end(text, m):
-            continue
-        _append_span(text, start, m.start() + _punct_len(m.group()), spans)
-        start = m.end()
-    _append_span(text, start, len(text), spans)
-    return spans
 
 
 def currency_code(name: str) -> str | None:
@@ -719,31 +693,6 @@ def _close_lemma(word: str) -> str:
 
 
 # --------------------------------------------------------------------------- sentences
-
-
-def _punct_len(match_text: str) -> int:
-    return len(match_text) - len(match_text.lstrip('.!?"”’)]')) if match_text[:1] in ".!?" else 0
-
-
-def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
-    nxt = text[m.end() : m.end() + 1]
-    if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in '“"‘('):
-        return False
-    word = re.search(r"([\w.]+)$", text[max(0, m.start() - 12) : m.start()])
-    if word:
-        token = word.group(1).lower().rstrip(".")
-        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()) or re.fullmatch(r"(\w\.)+\w", token):
-            return False
-    return True
-
-
-def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
 
 
 # --------------------------------------------------------------------------- mentions

@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from bot.facts import currency_code, extract_facts, measure_lemma, split_sentences
+from bot.facts import currency_code, extract_facts, measure_lemma
 from bot.models import Fact
+from bot.split import sentence_spans
 from bot.understand import english_words
 from tests._corpora import BATTERY_TEXT, SEED_TEXT
 
@@ -207,7 +208,7 @@ def test_nothing_to_extract(text: str) -> None:
 
 def test_sentence_split_keeps_abbreviations() -> None:
     text = "It cost 5 U.S. dollars. Then Mr. Smith left.\nNew paragraph"
-    spans = split_sentences(text)
+    spans = sentence_spans(text)
     assert [text[a:b] for a, b in spans] == ["It cost 5 U.S. dollars.", "Then Mr. Smith left.", "New paragraph"]
 
 
