@@ -34,7 +34,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.guard import numbers_supported
 from bot.models import Answer, Citation, Fact, ToolCall
-from bot.retrieve import stem
+from bot.retrieve import chunk_document, stem
 from bot.split import sentence_spans
 from bot.tools import calculate_expression, convert_currency, facts_about, find_quantity, measure_match
 from bot.understand import Intent, Vocabulary, analyse, resolve_followup
@@ -1093,9 +1093,12 @@ def _answer_names(turn: Turn, sentences: list[Sentence]) -> str | None:
 
 
 def _answer_name(turn: Turn, sentence: Sentence) -> str | None:
-    """For 'who/which' questions: the name in the sentence nearest to the question's names."""
+    """For 'who/which' questions: the name tied to the question's names ("X’s Y", "X with Y", "Xs such as Y").
+
+    A name that merely stands somewhere in the sentence is not asserted; the quoted sentence answers then.
+    """
     found = _name_near(turn, sentence)
-    return found[1] if found else None
+    return found[1] if found and found[0] < 12 else None
 
 
 def _name_near(turn: Turn, sentence: Sentence) -> tuple[float, str] | None:
@@ -1165,6 +1168,11 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
     intent = turn.intent
     assert intent is not None
     docs = turn.bot.retriever.search(intent.text, max(turn.top_k, 6))
+    if intent.kind == "entity" and intent.entities:  # passages naming all the asked names, whatever the wording
+        seen = {d.metadata["chunk_id"] for d in docs}
+        for chunk, _score in turn.bot.retriever.keyword_search(" ".join(intent.entities), 4):
+            if chunk.id not in seen and all(e.lower() in chunk.text.lower() for e in intent.entities):
+                docs.append(chunk_document(chunk))
     cands: dict[tuple[str, int, int], Sentence] = {}
     for d in docs:
         base, text, source = d.metadata["start"], d.page_content, d.metadata["source"]
@@ -1200,7 +1208,8 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         if intent.kind == "entity":  # a who/which question wants a sentence naming someone close to the asked names
             near = _name_near(turn, s)
             if near:
-                s.score += 0.8 if near[0] < 0 else 0.4 if near[0] < 12 else 0.2 if near[0] < 40 else 0.05
+                bonus = 0.8 if near[0] < 0 else 0.4 if near[0] < 12 else 0.2 if near[0] < 40 else 0.05
+                s.score += bonus * min(1.0, s.similarity / 0.5)  # closeness counts only in a relevant sentence
             if _PLURAL_Q.search(intent.text) and len((_answer_names(turn, [s]) or "").split(", ")) >= 2:
                 s.score += 0.2
         if len(sentence_spans(s.text)) > 1:
