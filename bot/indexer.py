@@ -169,65 +169,67 @@ def _index_documents(
     report: IndexReport,
 ) -> None:
     key = splitter_key(settings)
-    plans = []
+    existing_by_source = store.vectors_by_source([d.source for d in docs])
+    plans: list[_Plan] = []
     for doc in docs:
         chunks = split_document(doc.source, doc.text, doc.sha256, settings.chunk_size, settings.chunk_overlap)
-        existing = store.chunk_embeddings(doc.source)
-        plans.append((doc, chunks, existing, [c for c in chunks if c.id not in existing]))
-    total = sum(len(new) for *_, new in plans)
+        existing = existing_by_source[doc.source]
+        plans.append(_Plan(doc, chunks, existing, [c for c in chunks if c.id not in existing]))
+    total = sum(len(p.new) for p in plans)
     done = 0
     if progress:
         progress(0, total, "Embedding chunks")
-    batch: list[tuple[LoadedDocument, list[Chunk], dict[str, list[float]], list[Chunk]]] = []
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total, "Embedding chunks")
+
+    batch: list[_Plan] = []
     for i, plan in enumerate(plans):
         batch.append(plan)
-        if i + 1 < len(plans) and sum(len(p[3]) for p in batch) + len(plans[i + 1][3]) <= _COMMIT_CHUNKS:
+        if i + 1 < len(plans) and sum(len(p.new) for p in batch) + len(plans[i + 1].new) <= _COMMIT_CHUNKS:
             continue
-        new_chunks = [c for p in batch for c in p[3]]
-
-        def tick(n: int, _total: int = total) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, _total, "Embedding chunks")
-
+        new_chunks = [c for p in batch for c in p.new]
         vectors = dict(
             zip((c.id for c in new_chunks), embedder.encode([c.text for c in new_chunks], tick), strict=True)
         )
-        for doc, chunks, existing, new in batch:
-            _commit(store, doc, chunks, existing, new, vectors, key)
-            report.indexed.append(doc.source)
+        _commit(store, batch, vectors, key)
+        report.indexed.extend(p.doc.source for p in batch)
         report.embedded += len(new_chunks)
         batch = []
 
 
-def _commit(
-    store: Store,
-    doc: LoadedDocument,
-    chunks: list[Chunk],
-    existing: dict[str, list[float]],
-    new: list[Chunk],
-    vectors: dict[str, list[float]],
-    key: str,
-) -> None:
+@dataclass
+class _Plan:
+    """What indexing one document involves."""
+
+    doc: LoadedDocument
+    chunks: list[Chunk]
+    existing: dict[str, list[float]]  # chunk id -> vector already in the store
+    new: list[Chunk]  # chunks to embed
+
+
+def _commit(store: Store, batch: list[_Plan], vectors: dict[str, list[float]], key: str) -> None:
+    """Write a batch of documents: chunks, then facts, then (last) their manifest records."""
     from bot.facts import extract_facts
 
+    new = [c for p in batch for c in p.new]
     store.upsert_chunks(new, [vectors[c.id] for c in new])
-    keep = {c.id for c in chunks}
-    store.delete_chunks(i for i in existing if i not in keep)
-    all_vectors = {**existing, **vectors}
-    facts = extract_facts(doc.text, doc.source)
-    store.replace_facts(doc.source, facts, [all_vectors[_chunk_of(f, chunks).id] for f in facts])
-    store.set_doc(
-        DocRecord(
-            source=doc.source,
-            sha256=doc.sha256,
-            chunks=len(chunks),
-            facts=len(facts),
-            indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            splitter=key,
-        )
-    )
+    store.delete_chunks(i for p in batch for i in p.existing if i not in {c.id for c in p.chunks})
+    facts: list[Fact] = []
+    fact_vectors: list[list[float]] = []
+    records = []
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for p in batch:
+        all_vectors = {**p.existing, **vectors}
+        doc_facts = extract_facts(p.doc.text, p.doc.source)
+        facts.extend(doc_facts)
+        fact_vectors.extend(all_vectors[_chunk_of(f, p.chunks).id] for f in doc_facts)
+        records.append(DocRecord(p.doc.source, p.doc.sha256, len(p.chunks), len(doc_facts), now, key))
+    store.replace_facts([p.doc.source for p in batch], facts, fact_vectors)
+    store.set_docs(records)
 
 
 def _chunk_of(fact: Fact, chunks: list[Chunk]) -> Chunk:

@@ -145,9 +145,14 @@ class Store:
                 out[meta["source"]] = DocRecord(**{k: meta[k] for k in DocRecord.__dataclass_fields__})
         return out
 
-    def set_doc(self, record: DocRecord) -> None:
-        """Write a document's manifest record (the commit marker of its indexing)."""
-        self.docs.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.__dict__])
+    def set_docs(self, records: Sequence[DocRecord]) -> None:
+        """Write documents' manifest records (the commit marker of their indexing)."""
+        if records:
+            self.docs.upsert(
+                ids=[r.source for r in records],
+                embeddings=[[1.0]] * len(records),
+                metadatas=[r.__dict__ for r in records],
+            )
         self._touch()
 
     def fingerprint(self) -> str:
@@ -165,7 +170,17 @@ class Store:
     # -- chunks -----------------------------------------------------------
     def chunk_embeddings(self, source: str) -> dict[str, list[float]]:
         """Existing chunk ids of a source with their vectors."""
-        return {i: list(e) for i, _m, _d, e in self._scan(self.chunks, where={"source": source}, embeddings=True)}
+        return self.vectors_by_source([source])[source]
+
+    def vectors_by_source(self, sources: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+        """Existing chunk ids and vectors of several sources, in one read."""
+        out: dict[str, dict[str, list[float]]] = {s: {} for s in sources}
+        if not sources:
+            return out
+        where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
+        for i, m, _d, e in self._scan(self.chunks, where=where, embeddings=True):
+            out[m["source"]][i] = list(e)
+        return out
 
     def upsert_chunks(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
         """Add or replace chunks with their vectors."""
@@ -204,15 +219,19 @@ class Store:
         ]
 
     # -- facts ------------------------------------------------------------
-    def replace_facts(self, source: str, facts: Sequence[Fact], embeddings: Sequence[Sequence[float]]) -> None:
-        """Replace a source's facts."""
-        self.facts.delete(where={"source": source})
-        if facts:
+    def replace_facts(
+        self, sources: Sequence[str], facts: Sequence[Fact], embeddings: Sequence[Sequence[float]]
+    ) -> None:
+        """Replace the facts of some sources."""
+        if sources:
+            self.facts.delete(where={"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}})
+        for i in range(0, len(facts), _PAGE):
+            part = facts[i : i + _PAGE]
             self.facts.upsert(
-                ids=[f.id for f in facts],
-                embeddings=[list(e) for e in embeddings],
-                documents=[f.sentence for f in facts],
-                metadatas=[_fact_meta(f) for f in facts],
+                ids=[f.id for f in part],
+                embeddings=[list(e) for e in embeddings[i : i + _PAGE]],
+                documents=[f.sentence for f in part],
+                metadatas=[_fact_meta(f) for f in part],
             )
 
     def all_facts(self) -> list[Fact]:

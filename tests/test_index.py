@@ -333,7 +333,7 @@ def test_interrupt_before_commit_marker_reuses_vectors(
     def killed(*_args: object, **_kw: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "set_doc", killed)
+    monkeypatch.setattr(store, "set_docs", killed)
     with pytest.raises(KeyboardInterrupt):
         sync_index(store_settings, store=store, embedder=embeddings)
     monkeypatch.undo()
