@@ -21,6 +21,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 RUN_START=$(date +%s)
+GATES_PASSED=0
+GATES_FAILED=0
 STEP_NAME=""
 STEP_START=0
 STEP_TIMES=()
@@ -68,6 +70,10 @@ finish() {
         [[ $rc -ne 0 ]] || rc=1
     else
         [[ $rc -ne 0 ]] && echo "FAILED (exit $rc)" || echo "All steps passed."
+    fi
+    # The closing line CI reads: pytest's counts plus the evaluation gates.
+    if [[ -n "${N_PASSED:-}" ]]; then
+        echo "tests: $((N_PASSED + GATES_PASSED)) passed, $((N_FAILED + GATES_FAILED)) failed, ${N_SKIPPED} skipped"
     fi
     exit "$rc"
 }
@@ -133,10 +139,16 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False GRADIO
 
 # ---------------------------------------------------------------------------------------------
 step "pytest (all tests, including server, browser and slow)"
+PYTEST_LOG="$(mktemp)"
 set +e
-"$PYBIN" -m pytest -q --durations=15 "$@"
-rc=$?
+"$PYBIN" -m pytest -q --durations=15 "$@" 2>&1 | tee "$PYTEST_LOG"
+rc=${PIPESTATUS[0]}
 set -e
+count() { grep -oE "[0-9]+ $1" "$PYTEST_LOG" | tail -n 1 | grep -oE '^[0-9]+' || echo 0; }
+N_PASSED=$(count passed)
+N_FAILED=$(($(count failed) + $(count error)))
+N_SKIPPED=$(count skipped)
+rm -f "$PYTEST_LOG"
 if [[ $rc -eq 5 && $# -gt 0 ]]; then
     echo "pytest collected no tests for the selection '$*' (exit 5): not a failure"
 elif [[ $rc -eq 5 ]]; then
@@ -157,11 +169,17 @@ step "Evaluation gate: seed questions (min score $SEED_MIN_SCORE)"
 if ! bot eval evals/seed_questions.jsonl --out "$TMP/seed" --index "$TMP/idx-seed" \
     --min-score "$SEED_MIN_SCORE" -q; then
     FAILED+=("bot eval evals/seed_questions.jsonl --min-score $SEED_MIN_SCORE")
+    GATES_FAILED=$((GATES_FAILED + 1))
+else
+    GATES_PASSED=$((GATES_PASSED + 1))
 fi
 
 step "Evaluation gate: batteries questions (min score $BATTERIES_MIN_SCORE)"
 if ! bot eval evals/batteries_questions.jsonl --docs evals/corpus_batteries --index "$TMP/idx-bat" \
     --out "$TMP/bat" --min-score "$BATTERIES_MIN_SCORE" -q; then
     FAILED+=("bot eval evals/batteries_questions.jsonl --min-score $BATTERIES_MIN_SCORE")
+    GATES_FAILED=$((GATES_FAILED + 1))
+else
+    GATES_PASSED=$((GATES_PASSED + 1))
 fi
 step_end
