@@ -1065,6 +1065,8 @@ def _expand_acronym(turn: Turn, name: str) -> Turn | None:
     return None
 
 
+_ANAPHORIC_OPENING = re.compile(r"(?:The|This|These|That|Those|Both|It|Its|They|Their)\b")
+_BOTH = re.compile(r"^\s*(?:Both|They|These|The two)\b")
 _PLURAL_Q = re.compile(r"^\s*(?:which|what)\s+(?!is\b|was\b|does\b|has\b)\w{3,}s\b|\bwho are\b", re.I)
 
 
@@ -1077,6 +1079,11 @@ def _answer_names(turn: Turn, sentences: list[Sentence]) -> str | None:
     vocab = vocabulary(turn.bot)
     asked = {e.lower() for e in intent.entities}
     text = " ".join(s.text for s in sentences[:1])
+    if _BOTH.match(text) and sentences[0].before:  # "Both companies ...": the pair named just before
+        pairs = re.findall(r"([A-Z][\w-]+) and ([A-Z][\w-]+)", sentences[0].before)
+        named = [p for p in pairs if all(x.lower() in vocab.names for x in p)]
+        if named:
+            return f"{named[-1][0]} and {named[-1][1]}"
     found: list[tuple[int, str]] = []
     for alias, canon in vocab.names.items():
         if (
@@ -1181,7 +1188,13 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         windows = list(spans)
         if intent.kind != "entity":
             windows += [(a[0], b[1]) for a, b in itertools.pairwise(spans) if "\n" not in text[a[1] : b[0]]]
-        previous = {b[0]: text[a[0] : a[1]] for a, b in itertools.pairwise(spans) if "\n" not in text[a[1] : b[0]]}
+        previous = {
+            b[0]: text[a[0] : a[1]]
+            for a, b in itertools.pairwise(spans)
+            if "\n" not in text[a[1] : b[0]] or _ANAPHORIC_OPENING.match(text, b[0])
+        }
+        if spans and base > 0 and _ANAPHORIC_OPENING.match(text, spans[0][0]):
+            previous[spans[0][0]] = _sentence_before(turn.bot, source, base + spans[0][0])
         for s, e in windows:
             cands.setdefault(
                 (source, base + s, base + e),
@@ -1222,6 +1235,13 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         if len(chosen) == limit:
             break
     return chosen
+
+
+def _sentence_before(bot: Bot, source: str, start: int) -> str:
+    """The sentence just before an offset of a document (it may sit in the previous chunk)."""
+    before, _, _ = bot.passage(source, start, start, context=400)
+    spans = sentence_spans(before)
+    return before[spans[-1][0] : spans[-1][1]] if spans else ""
 
 
 def _sentence_vectors(bot: Bot, texts: list[str]) -> list[list[float]]:
