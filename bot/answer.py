@@ -1065,6 +1065,14 @@ def _expand_acronym(turn: Turn, name: str) -> Turn | None:
     return None
 
 
+# "Who runs/leads/heads X?" is answered by a sentence naming X's chief executive, chair, founder ... (general English)
+_LEADS = frozenset(
+    ["run", "runs", "ran", "running", "lead", "leads", "leading", "head", "heads", "headed", "manage", "manages"]
+)
+_LEADER_ROLE = re.compile(
+    r"\b(chief executive|ceo|president|chair(?:man|woman|person)?|founder|managing director|director|head|boss)\b",
+    re.I,
+)
 _ANAPHORIC_OPENING = re.compile(r"(?:The|This|These|That|Those|Both|It|Its|They|Their)\b")
 _BOTH = re.compile(r"^\s*(?:Both|They|These|The two)\b")
 _PLURAL_Q = re.compile(r"^\s*(?:which|what)\s+(?!is\b|was\b|does\b|has\b)\w{3,}s\b|\bwho are\b", re.I)
@@ -1215,6 +1223,7 @@ def _best_sentences(turn: Turn, limit: int = 2) -> list[Sentence]:
         names /= max(1, len(intent.entities))
         words = {stem(w) for w in re.findall(r"[a-z]+", low)}
         terms = sum(1 for t in intent.stems if t in words or (len(t) >= 5 and any(w.startswith(t) for w in words)))
+        terms += sum(1 for t in intent.terms if t in _LEADS and stem(t) not in words and _LEADER_ROLE.search(s.text))
         terms /= max(1, len(intent.stems))
         s.similarity = float(sim)
         s.score = float(sim) + 0.6 * names + 0.4 * terms
@@ -1265,6 +1274,7 @@ def _uncovered_terms(turn: Turn, intent: Intent, sentences: list[Sentence]) -> l
     """Content words of the question that neither the documents nor a synonym in the passages contain."""
     vocab = vocabulary(turn.bot)
     missing = [t for t in intent.terms if stem(t) not in vocab.stems and t not in vocab.words]
+    missing = [t for t in missing if not (t in _LEADS and any(_LEADER_ROLE.search(s.text) for s in sentences))]
     if not missing:
         return []
     passage_words = sorted({w.lower() for s in sentences for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", s.text)})
