@@ -982,7 +982,7 @@ class Sentence:
 def _entity(turn: Turn) -> Turn:
     intent = turn.intent
     assert intent is not None
-    if intent.numbers:  # "Which company invested 11.5 billion yuan?": find the fact with that number
+    if intent.numbers:  # "Which company invested 2 billion euros?": find the fact with that number
         facts = _facts_with_numbers(turn, intent)
         if facts:
             turn.tool_calls.append(

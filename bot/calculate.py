@@ -6,7 +6,7 @@ and a few whitelisted functions are accepted. Every failure (unknown fact id, sy
 division by zero, overflow, attribute access, ...) comes back as ``CalcResult(ok=False,
 error=...)``; the function never raises.
 
-Accepted number spellings: ``1,234.5``, ``11.5 billion`` (thousand/million/billion/trillion,
+Accepted number spellings: ``1,234.5``, ``2.5 billion`` (thousand/million/billion/trillion,
 bn/mn/k), ``10%`` or ``10 percent`` (= 0.10; ``%`` is always percent, never modulo). A comma
 is a thousands separator only when followed by exactly three digits and no space (``sum(1, 2)``
 has two arguments).
@@ -80,7 +80,7 @@ def calculate(expression: str, facts: dict[str, Fact] | None = None) -> CalcResu
     """Evaluate an arithmetic expression safely, with fact ids as variables.
 
     Args:
-        expression: E.g. ``"f-49bc9db333 / f-97afdd778e"``, ``"11.5 billion / 10%"``,
+        expression: E.g. ``"f-49bc9db333 / f-97afdd778e"``, ``"2.5 billion / 10%"``,
             ``"pct_change(5, 7)"``.
         facts: Facts the expression may refer to, by id.
 
@@ -88,8 +88,8 @@ def calculate(expression: str, facts: dict[str, Fact] | None = None) -> CalcResu
         A :class:`CalcResult`; on failure ``ok`` is False and ``error`` says why.
 
     Example:
-        >>> calculate("11.5 billion / 10%").value
-        115000000000.0
+        >>> calculate("2.5 billion / 10%").value
+        25000000000.0
 
     """
     expression = expression if isinstance(expression, str) else str(expression)

@@ -30,7 +30,7 @@ app = typer.Typer(
         "  bot chat                                   # web UI on ./seeds (index built on first run)\n\n"
         "  bot index --docs seeds --index index       # build or update the index\n\n"
         '  bot ask "How many vehicles were delivered in November?"\n\n'
-        "  bot facts --subject Huawei --json          # numeric facts with their source spans\n\n"
+        "  bot facts --subject Acme --json          # numeric facts with their source spans\n\n"
         "  bot eval evals/seed_questions.jsonl --out out/"
     ),
     no_args_is_help=True,
@@ -193,7 +193,7 @@ def ask_cmd(
 
       bot ask "How many vehicles were delivered in November?"
 
-      bot ask "And what stake did that buy?" -H "Which company invested 11.5 billion yuan?"
+      bot ask "And what stake did that buy?" -H "Which company invested 2 billion euros?"
 
       bot ask "What is that price range in dollars?" --json
     """
@@ -227,7 +227,7 @@ def facts_cmd(
 
       bot facts
 
-      bot facts --subject HIMA
+      bot facts --subject Acme
 
       bot facts --json > facts.json
     """

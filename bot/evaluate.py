@@ -28,7 +28,7 @@ and two PNG charts.
 
 Example:
     >>> from bot.evaluate import numbers_agree
-    >>> numbers_agree("81864", "about 81.9 thousand")
+    >>> numbers_agree("12345", "about 12.3 thousand")
     True
 
 """
@@ -366,8 +366,8 @@ def _allowance(digits: str, scale: float) -> float:
 def parse_numbers(text: str, words: bool = False) -> list[Number]:
     """Find the numbers in a text.
 
-    Understands thousands separators (``81,864``), decimals, scale words and suffixes (``81.9 thousand``,
-    ``11.5 billion``, ``1.6bn``), percents (``10 percent``, ``10%``; the value stays 10) and ranges
+    Understands thousands separators (``12,345``), decimals, scale words and suffixes (``12.3 thousand``,
+    ``2.5 billion``, ``1.6bn``), percents (``10 percent``, ``10%``; the value stays 10) and ranges
     (``200,000–300,000`` gives both ends). Citation markers like ``[1]`` are ignored. Digits inside words
     (``M9``, ``Q3``) are not numbers.
 
@@ -410,9 +410,9 @@ def numbers_agree(expected: str | float, answer: str) -> bool:
     """Whether every number of ``expected`` appears in ``answer`` (within tolerance).
 
     Example:
-        >>> numbers_agree("81,864", "HIMA delivered about 82 thousand vehicles")
+        >>> numbers_agree("12,345", "Acme delivered about 12 thousand vehicles")
         True
-        >>> numbers_agree(81864, "HIMA delivered 1 million vehicles")
+        >>> numbers_agree(12345, "Acme delivered 1 million vehicles")
         False
 
     """
@@ -482,9 +482,9 @@ def text_match(expected: str, answer: str) -> bool:
     (:data:`TEXT_RECALL`) of the reference's content words appear in the answer (after stemming).
 
     Example:
-        >>> text_match("81,864 vehicles", "HIMA delivered 81864 cars in November [1].")
+        >>> text_match("12,345 vehicles", "Acme delivered 12345 cars in November [1].")
         True
-        >>> text_match("GAC", "Huawei's partner on Qijing is GAC [1].")
+        >>> text_match("Zeta", "Acme's partner on the project is Zeta [1].")
         True
 
     """

@@ -1,7 +1,7 @@
 """Numeric facts with provenance: every quantity in a document, what it measures and whose it is.
 
 :func:`extract_facts` turns a document into :class:`~bot.models.Fact` records: the value
-normalised (``81,864`` -> 81864, ``11.5 billion`` -> 1.15e10, ``five`` -> 5, ``10 percent`` ->
+normalised (``12,345`` -> 12345, ``2.5 billion`` -> 2.5e9, ``five`` -> 5, ``10 percent`` ->
 0.10, ``200,000–300,000`` -> low/high), its kind and unit/currency, the clause subject it
 belongs to, the measure (a lemma such as ``deliver``, ``stake``, ``invest``), the object
 (``stake in X``), the stated period, exact character spans, and links between the two halves
@@ -35,7 +35,7 @@ Subject attribution is heuristic and clause-level: sentences are split into clau
 ``;`` / ``, and|but|while ...`` (when the remainder looks like a clause) and after reporting
 verbs (``sources say ...``); the subject is the first capitalised noun phrase of the clause that
 is not governed by a preposition, after dropping introductory phrases (``In 2024, ...``),
-datelines (``BEIJING - ...``), parentheticals (kept as aliases: ``Alliance (HIMA)``) and
+datelines (``BEIJING - ...``), parentheticals (kept as aliases: ``Alliance (ABC)``) and
 appositives (``X, through the Y brand, ...`` -> alias Y). Further general rules:
 
 * A capitalised *common* word opening a clause is not a name (``Average cell prices fell ...``,
@@ -936,7 +936,7 @@ def _extend(mention: _Mention, new_end: int, unit_from: int | None) -> None:
 
 
 def _count_noun(rest: str) -> tuple[str | None, int]:
-    """First plural noun among the next three words (``81,864 new vehicles`` -> vehicles)."""
+    """First plural noun among the next three words (``12,345 new vehicles`` -> vehicles)."""
     pos = 0
     for _ in range(3):
         m = _WORD_RE.match(rest, pos)
@@ -1253,7 +1253,7 @@ def _clean_name(name: str) -> str:
 
 
 def _split_possessive(name: str) -> tuple[str, list[str]]:
-    """'Changan’s Avatr' -> ('Avatr', ['Changan']); 'HIMA’s' -> ('HIMA', [])."""
+    """'Acme’s Zeta' -> ('Zeta', ['Acme']); 'ABC’s' -> ('ABC', [])."""
     parts = re.split(r"(?:’s|'s|(?<=s)[’'])(?:\s+|$)", name)
     parts = [p.strip() for p in parts if p.strip()]
     if len(parts) <= 1:
@@ -1262,7 +1262,7 @@ def _split_possessive(name: str) -> tuple[str, list[str]]:
 
 
 def _aliases_after(pre: str, np_end: int) -> list[str]:
-    """Parenthetical ('Alliance (HIMA)') and 'through/via X' appositives name the same actor."""
+    """Parenthetical ('Alliance (ABC)') and 'through/via X' appositives name the same actor."""
     aliases: list[str] = []
     rest = pre[np_end:]
     paren = re.match(r"\s*\(([^)]{1,60})\)", rest)

@@ -145,7 +145,7 @@ def find_quantity(
 
     Args:
         facts: The facts to search.
-        subject: The entity, e.g. ``"HIMA"``; case, possessives and small typos are tolerated.
+        subject: The entity, e.g. ``"Acme"``; case, possessives and small typos are tolerated.
         measure: What is asked, e.g. ``"deliveries"``, ``"paid"``, ``"stake"``.
         kind: Optional fact kind (count, money, percent, ratio, date, period, other).
         period: Optional period, e.g. ``"November"``; facts stating another period are excluded.
@@ -265,7 +265,7 @@ def _name_score(query: str, name: str) -> float:
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
-    """One substitution, insertion, deletion or swap of neighbours ('Huwaei' for 'Huawei')."""
+    """One substitution, insertion, deletion or swap of neighbours ('Acme Crop' for 'Acme Corp')."""
     if abs(len(a) - len(b)) > 1:
         return False
     i = 0

@@ -8,7 +8,7 @@ panel, refusals), uploads, feedback logging and a JSON API endpoint (``/ask``)::
     from gradio_client import Client
 
     client = Client("http://127.0.0.1:7860/")
-    first = client.predict("How many vehicles did HIMA deliver in November?", [], api_name="/ask")
+    first = client.predict("How many vehicles were delivered in November?", [], api_name="/ask")
     print(first["text"], first["citations"])
     follow = client.predict("And in which month?", [first["question"]], api_name="/ask")
 

@@ -293,7 +293,7 @@ def english_words() -> frozenset[str]:
 def correct_spelling(question: str, vocab: Vocabulary) -> str:
     """Replace words that are neither English words nor in the documents by a close document word.
 
-    "how mny cars did hima delivr in novembr" -> "how many cars did hima delivered in november".
+    "how mny cars did acme delivr in novembr" -> "how many cars did acme delivered in november".
     """
     known = vocab.words | set(_QUESTION_WORDS) | set(MONTHS) | STOPWORDS | {"many", "much"}
     english = english_words()
