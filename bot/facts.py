@@ -5,7 +5,7 @@ normalised (``12,345`` -> 12345, ``2.5 billion`` -> 2.5e9, ``five`` -> 5, ``10 p
 0.10, ``200,000–300,000`` -> low/high), its kind and unit/currency, the clause subject it
 belongs to, the measure (a lemma such as ``deliver``, ``stake``, ``invest``), the object
 (``stake in X``), the stated period, exact character spans, and links between the two halves
-of a currency pair (``200,000 yuan (about 28,296 U.S. dollars)``).
+of a currency pair (``100 euros (about 86 pounds)``).
 
 Library choice
 --------------

@@ -28,7 +28,7 @@ class Chunk(BaseModel):
 class Fact(BaseModel):
     """One quantity mentioned in a document, with what it is about and where it stands.
 
-    ``source_text[start:end] == text`` (the number itself, e.g. ``"11.5 billion"``) and
+    ``source_text[start:end] == text`` (the number itself, e.g. ``"2.5 billion"``) and
     ``source_text[sentence_start:sentence_end] == sentence``.
     """
 
@@ -37,7 +37,7 @@ class Fact(BaseModel):
     text: str = Field(description="The number exactly as written.")
     start: int
     end: int
-    quantity_text: str = Field(description="Number with its unit as written, e.g. '11.5 billion yuan'.")
+    quantity_text: str = Field(description="Number with its unit as written, e.g. '2.5 billion euros'.")
     value: float | None = Field(None, description="Normalised value; for a range, None (see low/high).")
     low: float | None = None
     high: float | None = None

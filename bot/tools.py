@@ -336,7 +336,7 @@ def convert_currency(facts: list[Fact], amount: float | str, from_currency: str,
     """Convert an amount using only an exchange rate the documents imply.
 
     A rate exists when a document states one amount in two currencies in one place
-    (``200,000 yuan (about 28,296 U.S. dollars)``). If the amount equals one side of such a
+    (``100 euros (about 86 pounds)``). If the amount equals one side of such a
     pair, that pair's own rate is used (so the document's figure is reproduced); otherwise
     the pair closest in size.
 
@@ -454,7 +454,7 @@ class FindQuantityArgs(BaseModel):
 class ConvertCurrencyArgs(BaseModel):
     """Arguments of the convert_currency tool."""
 
-    amount: float | str = Field(description="The amount to convert, e.g. 200000 or '11.5 billion'.")
+    amount: float | str = Field(description="The amount to convert, e.g. 200000 or '2.5 billion'.")
     from_currency: str = Field(description="Currency of the amount: name, symbol or code (yuan, RMB, CNY).")
     to_currency: str = Field(description="Target currency: name, symbol or code (dollars, USD).")
 
@@ -463,7 +463,7 @@ class CalculateArgs(BaseModel):
     """Arguments of the calculate tool."""
 
     expression: str = Field(
-        description="Arithmetic with numbers ('11.5 billion', '10%') and fact ids (f-...) as variables; "
+        description="Arithmetic with numbers ('2.5 billion', '10%') and fact ids (f-...) as variables; "
         "functions sum, min, max, mean, abs, round, pct_change(old, new), low(f), high(f)."
     )
 
