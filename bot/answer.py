@@ -1282,15 +1282,11 @@ def _uncovered_terms(turn: Turn, intent: Intent, sentences: list[Sentence]) -> l
         return missing
     import numpy as np
 
-    vecs = _word_vectors(turn.bot, [*missing, *passage_words])
+    vecs = _sentence_vectors(turn.bot, [*missing, *passage_words])
     m = np.asarray(vecs[: len(missing)])
     p = np.asarray(vecs[len(missing) :])
     best = (m @ p.T).max(axis=1)
     return [t for t, b in zip(missing, best, strict=True) if b < WORD_MATCH]
-
-
-def _word_vectors(bot: Bot, words: list[str]) -> list[list[float]]:
-    return _sentence_vectors(bot, words)
 
 
 # --------------------------------------------------------------------------- number formatting

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from bot.indexer import IndexReport
+    from bot.service import Bot
     from bot.settings import Settings
 
 app = typer.Typer(
@@ -107,15 +107,23 @@ def rich_progress(quiet: bool = False) -> Iterator[Callable[[int, int, str], Non
         yield update
 
 
-def ensure_index(settings: Settings, quiet: bool = False) -> IndexReport:
-    """Build or update the index with a progress bar; warnings go to stderr."""
-    from bot.indexer import sync_index
+def open_bot(settings: Settings, quiet: bool = False, summary: bool = True) -> Bot:
+    """Build or update the index and return the bot over it.
 
-    with rich_progress(quiet) as progress:
-        report = sync_index(settings, progress=progress, warn=lambda m: _err(f"Warning: {m}"))
-    if report.indexed or report.removed or not quiet:
+    Args:
+        settings: Where the documents and the index are.
+        quiet: No progress bar, and the summary only when something changed.
+        summary: Print the one-line index summary on stderr.
+    """
+    from bot.service import Bot
+
+    # The bar is drawn only on a terminal: piped, rich would print its final frame as an extra line.
+    with rich_progress(quiet or not sys.stderr.isatty()) as progress:
+        bot = Bot.open(settings, progress=progress, warn=lambda m: _err(f"Warning: {m}"))
+    report = bot.last_report
+    if summary and report and (report.indexed or report.removed or not quiet):
         _err(f"Index: {report.summary()}")
-    return report
+    return bot
 
 
 @app.command("index")
@@ -131,13 +139,8 @@ def index_cmd(docs: DocsOpt = None, index: IndexOpt = None, quiet: bool = typer.
 
       BOT_CHROMA_URL=http://localhost:8000 bot index --docs seeds
     """
-    from bot.indexer import sync_index
-
-    settings = settings_from(docs, index)
-    # The bar is drawn only on a terminal: piped, rich would print its final frame as an extra line.
-    with rich_progress(quiet or not sys.stderr.isatty()) as progress:
-        report = sync_index(settings, progress=progress, warn=lambda m: _err(f"Warning: {m}"))
-    if not quiet:
+    report = open_bot(settings_from(docs, index), quiet=quiet, summary=False).last_report
+    if not quiet and report:
         typer.echo(report.summary())
 
 
@@ -158,11 +161,8 @@ def search_cmd(
 
       bot search "stake" -k 2 --json
     """
-    from bot.retrieve import HybridRetriever
-
     settings = settings_from(docs, index)
-    ensure_index(settings, quiet=True)
-    docs_found = HybridRetriever.from_settings(settings).invoke(query, k=k or settings.top_k)
+    docs_found = open_bot(settings, quiet=True).retriever.invoke(query, k=k or settings.top_k)
     if as_json:
         typer.echo(
             json.dumps([{"text": d.page_content, **d.metadata} for d in docs_found], indent=2, ensure_ascii=False)
@@ -197,11 +197,7 @@ def ask_cmd(
 
       bot ask "What is that price range in dollars?" --json
     """
-    from bot.service import Bot
-
-    settings = settings_from(docs, index, llm=engine)
-    ensure_index(settings, quiet=True)
-    answer = Bot(settings).ask(question, history or [])
+    answer = open_bot(settings_from(docs, index, llm=engine), quiet=True).ask(question, history or [])
     if as_json:
         typer.echo(answer.model_dump_json(indent=2))
         return
@@ -231,12 +227,9 @@ def facts_cmd(
 
       bot facts --json > facts.json
     """
-    from bot.store import Store
     from bot.tools import facts_about
 
-    settings = settings_from(docs, index)
-    ensure_index(settings, quiet=True)
-    facts = facts_about(Store.open(settings, create=False).all_facts(), subject)
+    facts = facts_about(open_bot(settings_from(docs, index), quiet=True).facts(), subject)
     if as_json:
         typer.echo(json.dumps([f.model_dump() for f in facts], indent=2, ensure_ascii=False))
         return
@@ -286,11 +279,8 @@ def eval_cmd(
     from bot.evaluate import load_questions, run_eval, write_outputs
 
     qs = load_questions(questions)  # a malformed set fails before the index and model load
-    from bot.service import Bot
-
     settings = settings_from(docs, index, llm=engine)
-    ensure_index(settings, quiet=quiet)
-    bot = Bot(settings)
+    bot = open_bot(settings, quiet=quiet)
     with rich_progress(quiet) as progress:
         result = run_eval(qs, bot, engine=settings.llm, progress=progress)
     out_dir = out or Path("eval-out") / questions.stem
@@ -346,10 +336,7 @@ def chat_cmd(
     from bot.ui import parse_auth
 
     login = parse_auth(settings.auth.get_secret_value() if settings.auth else None)
-    ensure_index(settings)
-    from bot.service import Bot
-
-    bot = Bot(settings)
+    bot = open_bot(settings)
     bot.embeddings.embed_query("warm up")
     if share and not login:
         _err("Warning: --share publishes the UI on a public link without a login; consider --auth / BOT_AUTH.")

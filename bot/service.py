@@ -56,6 +56,7 @@ class Bot:
         self._lock = threading.RLock()
         self._facts: list[Fact] | None = None
         self._facts_fp: Any = None
+        self.last_report: IndexReport | None = None  # set by :meth:`open`
 
     @classmethod
     def open(cls, settings: Settings, progress: ProgressFn | None = None, warn: WarnFn | None = None) -> Bot:
@@ -65,8 +66,6 @@ class Bot:
         bot = cls(settings, store, embeddings)
         bot.last_report = sync_index(settings, store=store, embedder=embeddings, progress=progress, warn=warn)
         return bot
-
-    last_report: IndexReport | None = None
 
     # -- resources ---------------------------------------------------------
     @cached_property
