@@ -23,6 +23,7 @@ from bot.errors import BotError, DocumentError, InputError
 from bot.load import LoadedDocument, check_docs_dir, discover, file_sha256, load_document
 from bot.models import Chunk, Fact
 from bot.settings import Settings
+from bot.sentences import SentenceRecord, document_sentences
 from bot.split import SPLITTER_VERSION, split_document
 from bot.store import DocRecord, Store, dump_manifest
 
@@ -30,7 +31,8 @@ ProgressFn = Callable[[int, int, str], None]
 """Called as ``progress(done, total, description)`` while chunks are embedded."""
 WarnFn = Callable[[str], None]
 
-_COMMIT_CHUNKS = 256  # chunks embedded per commit batch
+_COMMIT_CHUNKS = 256  # chunks and sentences embedded per commit batch
+FACTS_VERSION = "q2"  # sentences and facts as the answer engine reads them; a change re-indexes
 
 
 @dataclass
@@ -58,7 +60,7 @@ class IndexReport:
 
 def splitter_key(settings: Settings) -> str:
     """Identify the splitting that produced a document's chunks; a change forces re-indexing."""
-    return f"{SPLITTER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}"
+    return f"{SPLITTER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}/{FACTS_VERSION}"
 
 
 @contextlib.contextmanager
@@ -169,35 +171,39 @@ def _index_documents(
     report: IndexReport,
 ) -> None:
     key = splitter_key(settings)
-    existing_by_source = store.vectors_by_source([d.source for d in docs])
+    sources = [d.source for d in docs]
+    existing_by_source = store.vectors_by_source(sources)
+    sentence_vectors = store.sentence_vectors(sources)
     plans: list[_Plan] = []
     for doc in docs:
         chunks = split_document(doc.source, doc.text, doc.sha256, settings.chunk_size, settings.chunk_overlap)
         existing = existing_by_source[doc.source]
-        plans.append(_Plan(doc, chunks, existing, [c for c in chunks if c.id not in existing]))
-    total = sum(len(p.new) for p in plans)
+        sentences = document_sentences(doc.source, doc.text)
+        plan = _Plan(doc, chunks, existing, [c for c in chunks if c.id not in existing], sentences)
+        plan.known_sentences = {r.id: sentence_vectors[r.id] for r in sentences if r.id in sentence_vectors}
+        plan.new_sentences = [r for r in sentences if r.id not in sentence_vectors]
+        plans.append(plan)
+    total = sum(p.work for p in plans)
     done = 0
     if progress:
-        progress(0, total, "Embedding chunks")
+        progress(0, total, "Embedding chunks and sentences")
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(done, total, "Embedding chunks")
+            progress(done, total, "Embedding chunks and sentences")
 
     batch: list[_Plan] = []
     for i, plan in enumerate(plans):
         batch.append(plan)
-        if i + 1 < len(plans) and sum(len(p.new) for p in batch) + len(plans[i + 1].new) <= _COMMIT_CHUNKS:
+        if i + 1 < len(plans) and sum(p.work for p in batch) + plans[i + 1].work <= _COMMIT_CHUNKS:
             continue
-        new_chunks = [c for p in batch for c in p.new]
-        vectors = dict(
-            zip((c.id for c in new_chunks), embedder.encode([c.text for c in new_chunks], tick), strict=True)
-        )
+        items = [(c.id, c.text) for p in batch for c in p.new] + [(r.id, r.text) for p in batch for r in p.new_sentences]
+        vectors = dict(zip((i for i, _ in items), embedder.encode([t for _, t in items], tick), strict=True))
         _commit(store, batch, vectors, key)
         report.indexed.extend(p.doc.source for p in batch)
-        report.embedded += len(new_chunks)
+        report.embedded += sum(len(p.new) for p in batch)
         batch = []
 
 
@@ -209,6 +215,14 @@ class _Plan:
     chunks: list[Chunk]
     existing: dict[str, list[float]]  # chunk id -> vector already in the store
     new: list[Chunk]  # chunks to embed
+    sentences: list[SentenceRecord] = field(default_factory=list)
+    new_sentences: list[SentenceRecord] = field(default_factory=list)  # sentences to embed
+    known_sentences: dict[str, list[float]] = field(default_factory=dict)  # sentence id -> stored vector
+
+    @property
+    def work(self) -> int:
+        """Texts to embed for this document."""
+        return len(self.new) + len(self.new_sentences)
 
 
 def _commit(store: Store, batch: list[_Plan], vectors: dict[str, list[float]], key: str) -> None:
@@ -229,6 +243,11 @@ def _commit(store: Store, batch: list[_Plan], vectors: dict[str, list[float]], k
         fact_vectors.extend(all_vectors[_chunk_of(f, p.chunks).id] for f in doc_facts)
         records.append(DocRecord(p.doc.source, p.doc.sha256, len(p.chunks), len(doc_facts), now, key))
     store.replace_facts([p.doc.source for p in batch], facts, fact_vectors)
+    sentences = [r for p in batch for r in p.sentences]
+    known = {k: v for p in batch for k, v in p.known_sentences.items()}
+    store.replace_sentences(
+        [p.doc.source for p in batch], sentences, [vectors.get(r.id) or known[r.id] for r in sentences]
+    )
     store.set_docs(records)
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.embed import MiniLMEmbeddings
 from bot.errors import InputError
@@ -24,6 +24,9 @@ from bot.models import Answer, Fact
 from bot.retrieve import HybridRetriever
 from bot.settings import Settings
 from bot.store import DocRecord, Store
+
+if TYPE_CHECKING:
+    from bot.engine.index import StoreIndex
 
 History = Sequence[str | Mapping[str, Any]]
 """Earlier turns: plain strings are user questions; mappings are chat messages
@@ -74,6 +77,13 @@ class Bot:
         return HybridRetriever(
             store=self.store, embeddings=self.embeddings, k=self.settings.top_k, fetch_k=self.settings.fetch_k
         )
+
+    @cached_property
+    def engine_index(self) -> StoreIndex:
+        """The index as the answer engine sees it."""
+        from bot.engine.index import StoreIndex
+
+        return StoreIndex(self.store, self.retriever)
 
     def facts(self) -> list[Fact]:
         """All numeric facts of the index (cached until the index changes)."""
@@ -151,9 +161,9 @@ class Bot:
         t0 = time.perf_counter()
         cleaned = self.check_question(question)
         engine = engine or self.settings.llm
-        from bot.answer import grounded_answer
+        from bot.engine import run
 
-        grounded = grounded_answer(self, cleaned, history, top_k or self.settings.top_k)
+        grounded = run(self.engine_index, cleaned, history).answer
         if engine == "grounded":
             yield grounded.text
             final = grounded

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 from bot.errors import IndexCorruptError, IndexMissingError, StoreUnavailableError
 from bot.models import Chunk, Fact
+from bot.sentences import SentenceRecord
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -121,6 +122,7 @@ class Store:
             self.chunks = self._collection(name)
             self.facts = self._collection(f"{name}-facts")
             self.docs = self._collection(f"{name}-docs")
+            self.sentences = self._collection(f"{name}-sentences")
         except IndexMissingError:
             raise
         except Exception as exc:
@@ -239,12 +241,67 @@ class Store:
         facts = [Fact.model_validate_json(m["json"]) for _i, m, _d, _e in self._scan(self.facts)]
         return sorted(facts, key=lambda f: (f.source, f.start))
 
+    # -- sentences --------------------------------------------------------
+    def sentence_vectors(self, sources: Sequence[str]) -> dict[str, list[float]]:
+        """Existing sentence ids and vectors of some sources, in one read."""
+        if not sources:
+            return {}
+        where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
+        return {i: list(e) for i, _m, _d, e in self._scan(self.sentences, where=where, embeddings=True)}
+
+    def replace_sentences(
+        self, sources: Sequence[str], records: Sequence[SentenceRecord], vectors: Sequence[Sequence[float]]
+    ) -> None:
+        """Write the sentences of some sources and drop their sentences that are gone."""
+        keep = {r.id for r in records}
+        stale = [i for i in self.sentence_vectors(sources) if i not in keep]
+        for i in range(0, len(stale), _PAGE):
+            self.sentences.delete(ids=stale[i : i + _PAGE])
+        for i in range(0, len(records), _PAGE):
+            part = records[i : i + _PAGE]
+            self.sentences.upsert(
+                ids=[r.id for r in part],
+                embeddings=[list(v) for v in vectors[i : i + _PAGE]],
+                documents=[r.text for r in part],
+                metadatas=[{"source": r.source, "start": r.start, "end": r.end} for r in part],
+            )
+
+    def sentences_within(self, spans: Sequence[tuple[str, int, int]]) -> list[tuple[SentenceRecord, list[float]]]:
+        """The sentences (with vectors) that lie inside some ``(source, start, end)`` spans, in one read."""
+        if not spans:
+            return []
+        clauses = [
+            {"$and": [{"source": {"$eq": s}}, {"start": {"$gte": a}}, {"end": {"$lte": b}}]} for s, a, b in spans
+        ]
+        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        res = self.sentences.get(where=where, include=["metadatas", "documents", "embeddings"])
+        return [
+            (SentenceRecord(i, m["source"], int(m["start"]), int(m["end"]), d or ""), list(e))
+            for i, m, d, e in zip(res["ids"], res["metadatas"], res["documents"], res["embeddings"], strict=True)
+        ]
+
+    def query_sentences(self, embedding: Sequence[float], n: int) -> list[tuple[SentenceRecord, list[float]]]:
+        """The ``n`` sentences nearest to a vector (with their vectors)."""
+        n = min(n, self.sentences.count())
+        if n <= 0:
+            return []
+        res = self.sentences.query(
+            query_embeddings=[list(embedding)], n_results=n, include=["metadatas", "documents", "embeddings"]
+        )
+        return [
+            (SentenceRecord(i, m["source"], int(m["start"]), int(m["end"]), d or ""), list(e))
+            for i, m, d, e in zip(
+                res["ids"][0], res["metadatas"][0], res["documents"][0], res["embeddings"][0], strict=True
+            )
+        ]
+
     # -- removal ----------------------------------------------------------
     def delete_source(self, source: str) -> None:
         """Remove everything indexed from a source (manifest record first)."""
         self.docs.delete(ids=[source])
         self.chunks.delete(where={"source": source})
         self.facts.delete(where={"source": source})
+        self.sentences.delete(where={"source": source})
         self._touch()
 
     def _scan(

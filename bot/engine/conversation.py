@@ -1,0 +1,190 @@
+"""Conversation stage: fill in what a follow-up leaves out, from the previous question *and* answer.
+
+"What about Seres?" after "How big is Changan's stake?" becomes "How big is Seres's stake?"; "Who did
+he file an order against?" after the answer "Abdel Maguid Mahmoud" is asked about him; "And in US
+dollars?" carries the previous question on. The retrieval query also takes the previous turn's words
+at a low weight, and the previous answer's citation (document and offset) marks where the
+conversation is, since follow-ups usually stay near it. Words of an earlier answer's *quoted
+sources* are never used: only what the bot itself said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.question import Question, analyse
+from bot.language.names import find_names
+from bot.language.tokens import AUXILIARIES, STOPWORDS, WH_WORDS, tokenize
+
+PRONOUNS = {
+    "he": "person", "him": "person", "his": "person", "she": "person", "her": "person", "hers": "person",
+    "it": "thing", "its": "thing", "they": "plural", "them": "plural", "their": "plural",
+}  # fmt: skip
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.IGNORECASE)
+_AND = re.compile(r"^\s*(?:and|also|then|so)\b[\s,]*(.*?)\s*\??\s*$", re.IGNORECASE)
+_PREP_TAIL = re.compile(r"^(in|on|for|of|with|at|from|to|by)\s+(.+)$", re.IGNORECASE)
+_CITE = re.compile(r"\s*\[\d+\]")
+PREVIOUS_WEIGHT = 0.35
+"""Weight of the previous turn's words in evidence ranking, relative to the question's own."""
+
+
+@dataclass
+class Turn:
+    """One earlier exchange: the user's question and, when known, the bot's answer and its citation."""
+
+    question: str
+    answer: str | None = None
+    source: str | None = None
+    offset: int | None = None
+
+
+@dataclass
+class Resolved:
+    """A question made self-contained, with what retrieval should also know."""
+
+    text: str
+    query: str
+    previous: Turn | None = None
+    extra_terms: dict[str, float] = field(default_factory=dict)
+    near: tuple[str, int] | None = None
+    followup: bool = False
+
+
+def turns(history: Sequence[str | Mapping[str, Any]]) -> list[Turn]:
+    """Pair a history (strings = user questions, or chat messages) into turns.
+
+    Raises:
+        TypeError: If an item is neither text nor a ``{"role", "content"}`` mapping.
+
+    """
+    out: list[Turn] = []
+    for item in history:
+        if isinstance(item, str):
+            out.append(Turn(item))
+            continue
+        if not isinstance(item, Mapping):
+            raise TypeError(f"history items must be text or role/content messages, not {type(item).__name__}")
+        role, content = item.get("role", "user"), str(item.get("content") or "")
+        if role == "assistant":
+            if out and out[-1].answer is None:
+                out[-1].answer = _CITE.sub("", content).strip()
+                cites = item.get("citations") or []
+                if cites and isinstance(cites[0], Mapping) and "source" in cites[0]:
+                    out[-1].source, out[-1].offset = str(cites[0]["source"]), int(cites[0].get("start") or 0)
+        else:
+            out.append(Turn(content))
+    return out
+
+
+def _names(text: str) -> list[str]:
+    return [n.text for n in find_names(tokenize(text), text)]
+
+
+def is_followup(q: Question, text: str) -> bool:
+    """Whether a question leans on the previous turn (a pronoun, ellipsis, "what about", too few words)."""
+    low = text.lower()
+    if _WHAT_ABOUT.match(text) or _AND.match(text):
+        return True
+    words = [t.low for t in tokenize(text) if t.kind == "word"]
+    if any(w in PRONOUNS or w in ("this", "that", "these", "those", "there", "then", "other", "else") for w in words):
+        return True
+    content = [w for w in words if w not in STOPWORDS and w not in WH_WORDS and w not in AUXILIARIES]
+    return len(content) <= 1 or low.strip(" ?") in {"why", "how", "when", "where", "who", "what"}
+
+
+def _replace_name(previous: str, new: str, prep: str | None) -> str:
+    names = _names(previous)
+    if not names:
+        return f"{previous.rstrip(' ?')} {new}?"
+    target = names[0]
+    if prep:
+        m = re.search(rf"\b{prep}\s+([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", previous)
+        if m:
+            target = m.group(1)
+    return previous.replace(target, new, 1)
+
+
+def _subject_for(pronoun_type: str, prev: Turn) -> str | None:
+    """What a pronoun most likely refers to: the previous answer when it is a name, else its question's name."""
+    answer_names = _names(prev.answer or "")
+    q_names = _names(prev.question)
+    if pronoun_type == "person":
+        pool = answer_names[:1] + q_names
+    elif pronoun_type == "plural":
+        pool = ([" and ".join(answer_names[:3])] if len(answer_names) > 1 else []) + q_names
+    else:
+        pool = q_names + answer_names[:1]
+    return pool[0] if pool else None
+
+
+def resolve(text: str, history: Sequence[str | Mapping[str, Any]]) -> Resolved:
+    """Make a question self-contained using the conversation so far.
+
+    Args:
+        text: The cleaned question.
+        history: Earlier turns.
+
+    Returns:
+        The resolved question and retrieval hints.
+
+    """
+    past = turns(history)
+    if not past:
+        return Resolved(text, text)
+    prev = past[-1]
+    q = analyse(text)
+    if not is_followup(q, text):
+        return Resolved(text, text, prev, near=_near(prev))
+    resolved = text
+    m = _WHAT_ABOUT.match(text)
+    a = _AND.match(text)
+    if m:
+        tail = m.group(1)
+        prep = _PREP_TAIL.match(tail)
+        resolved = _replace_name(prev.question, prep.group(2) if prep else tail, prep.group(1) if prep else None)
+    elif a and a.group(1) and not re.match(r"(?i)(who|what|which|when|where|why|how|is|are|was|were|did|does)\b",
+                                           a.group(1)):  # fmt: skip
+        tail = a.group(1)
+        prep = _PREP_TAIL.match(tail)
+        if prep and _names(tail):
+            resolved = _replace_name(prev.question, prep.group(2), prep.group(1))
+        else:
+            resolved = f"{prev.question.rstrip(' ?')} {tail}?"
+    else:
+        resolved = _substitute_pronouns(text, prev)
+    extra: dict[str, float] = {}
+    for t in tokenize(prev.question + " " + (prev.answer or "")):
+        if t.content:
+            extra.setdefault(t.key, PREVIOUS_WEIGHT)
+    query = resolved if resolved != text else f"{text} {prev.question} {prev.answer or ''}".strip()
+    return Resolved(resolved, query, prev, extra, _near(prev), followup=True)
+
+
+def _near(prev: Turn) -> tuple[str, int] | None:
+    return (prev.source, prev.offset or 0) if prev.source else None
+
+
+def _substitute_pronouns(text: str, prev: Turn) -> str:
+    out = text
+    for pronoun, kind in PRONOUNS.items():
+        rx = re.compile(rf"\b{pronoun}\b", re.IGNORECASE)
+        if not rx.search(out):
+            continue
+        ref = _subject_for(kind, prev)
+        if not ref:
+            continue
+        possessive = pronoun in ("his", "its", "their", "hers") or (pronoun == "her" and _followed_by_noun(out, rx))
+        out = rx.sub(f"{ref}'s" if possessive else ref, out, count=1)
+        break
+    return out
+
+
+def _followed_by_noun(text: str, rx: re.Pattern[str]) -> bool:
+    m = rx.search(text)
+    if not m:
+        return False
+    rest = text[m.end() :].split()
+    return bool(rest) and rest[0].lower() not in STOPWORDS and rest[0].lower() not in AUXILIARIES

@@ -1,0 +1,184 @@
+"""Evidence stage: the sentences that may answer a question, ranked.
+
+Retrieve the best chunks (hybrid search) and the sentences nearest to the question anywhere in the
+index, then rank those sentences by meaning (the question vector against the sentence vectors stored
+at index time), by the question's words they contain (weighted by rarity) and by the names they
+share with it. Everything here is bounded by the number of chunks and sentences asked for, never by
+the size of the corpus.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.engine.index import ChunkHit, IndexView
+from bot.engine.question import Question
+from bot.language.names import Name, find_names
+from bot.language.quantities import Quantity, find_quantities
+from bot.language.tokens import Token, tokenize
+from bot.sentences import SentenceRecord
+
+CHUNKS = 5
+"""Chunks retrieved per question."""
+NEAREST = 8
+"""Sentences taken by vector search on top of those in the chunks."""
+W_DENSE, W_LEXICAL, W_CHUNK, W_NAMES = 0.45, 0.4, 0.08, 0.15
+
+
+@dataclass
+class Parsed:
+    """A sentence's tokens, names and quantities (cached per sentence)."""
+
+    tokens: list[Token]
+    names: list[Name]
+    quantities: list[Quantity]
+    keys: set[str]
+
+
+_CACHE: OrderedDict[str, Parsed] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 20000
+
+
+def parse(record: SentenceRecord) -> Parsed:
+    """Tokens, names and quantities of a sentence record (cached)."""
+    with _CACHE_LOCK:
+        hit = _CACHE.get(record.id)
+        if hit is not None:
+            _CACHE.move_to_end(record.id)
+            return hit
+    tokens = tokenize(record.text, record.start)
+    parsed = Parsed(
+        tokens,
+        find_names(tokens, record.text, record.start),
+        find_quantities(record.text, record.start, tokens),
+        {t.key for t in tokens if t.content},
+    )
+    with _CACHE_LOCK:
+        _CACHE[record.id] = parsed
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return parsed
+
+
+@dataclass
+class Sentence:
+    """One evidence sentence with its scores."""
+
+    record: SentenceRecord
+    vector: np.ndarray
+    dense: float = 0.0
+    lexical: float = 0.0
+    names: float = 1.0
+    chunk_rank: int | None = None
+    score: float = 0.0
+    matched: set[str] = field(default_factory=set)
+
+    @property
+    def parsed(self) -> Parsed:
+        """Tokens, names and quantities."""
+        return parse(self.record)
+
+    @property
+    def text(self) -> str:
+        """The sentence as written."""
+        return self.record.text
+
+
+@dataclass
+class Evidence:
+    """The ranked sentences for one question (best first) and the chunks they came from."""
+
+    query: str
+    sentences: list[Sentence]
+    chunks: list[ChunkHit]
+    vector: np.ndarray
+
+    def top(self, n: int) -> list[Sentence]:
+        """The ``n`` best sentences."""
+        return self.sentences[:n]
+
+    def neighbour(self, s: Sentence, step: int = -1) -> Sentence | None:
+        """The sentence just before (``step=-1``) or after ``s`` in its document, if gathered."""
+        best = None
+        for other in self.sentences:
+            if other.record.source != s.record.source or other is s:
+                continue
+            gap = s.record.start - other.record.end if step < 0 else other.record.start - s.record.end
+            if 0 <= gap <= 3 and (best is None or gap < best[0]):
+                best = (gap, other)
+        return best[1] if best else None
+
+
+def term_weights(q: Question, index: IndexView) -> dict[str, float]:
+    """Weight of each question term: its own weight times its rarity in the index."""
+    out: dict[str, float] = {}
+    for t in q.terms:
+        idf = index.idf(t.key)
+        if idf <= 0:
+            idf = 0.5  # a word the index never uses still counts a little (it may be a typo)
+        out[t.key] = max(out.get(t.key, 0.0), t.weight * idf)
+    return out
+
+
+def gather(
+    index: IndexView,
+    q: Question,
+    query: str,
+    extra_terms: dict[str, float] | None = None,
+    near: tuple[str, int] | None = None,
+    chunks: int = CHUNKS,
+) -> Evidence:
+    """Collect and rank the evidence sentences for a question.
+
+    Args:
+        index: The index.
+        q: The analysed question.
+        query: The retrieval query (the question, or a follow-up filled in from earlier turns).
+        extra_terms: Words from earlier turns, with (small) weights.
+        near: ``(source, offset)`` of the previous answer: sentences of that document, and close to
+            it, get a bonus (a conversation moves through a document).
+        chunks: Chunks to retrieve.
+
+    Returns:
+        Evidence, best sentence first.
+
+    """
+    vector = np.asarray(index.embed(query), dtype=np.float32)
+    hits = index.search(query, chunks)
+    rank_of = {}
+    found: dict[str, tuple[SentenceRecord, list[float]]] = {}
+    for rec, vec in index.sentences_of(hits):
+        found.setdefault(rec.id, (rec, vec))
+        for h in hits:
+            if h.source == rec.source and h.start <= rec.start and rec.end <= h.end:
+                rank_of[rec.id] = min(rank_of.get(rec.id, h.rank), h.rank)
+    for rec, vec in index.nearest_sentences(vector.tolist(), NEAREST):
+        found.setdefault(rec.id, (rec, vec))
+    weights = term_weights(q, index)
+    for k, w in (extra_terms or {}).items():
+        weights.setdefault(k, w)
+    total = sum(weights.values()) or 1.0
+    name_sets = [{w.lower() for w in n.split()} for n in q.names]
+    sentences = []
+    for rec, vec in found.values():
+        s = Sentence(rec, np.asarray(vec, dtype=np.float32), chunk_rank=rank_of.get(rec.id))
+        p = s.parsed
+        s.dense = float(np.dot(vector, s.vector))
+        s.matched = {k for k in weights if k in p.keys}
+        s.lexical = sum(weights[k] for k in s.matched) / total
+        if name_sets:
+            lows = {t.low for t in p.tokens}
+            s.names = sum(bool(ns & lows) for ns in name_sets) / len(name_sets)
+        chunk_prior = 1.0 / (2 + s.chunk_rank) if s.chunk_rank is not None else 0.0
+        s.score = W_DENSE * s.dense + W_LEXICAL * s.lexical + W_CHUNK * chunk_prior + W_NAMES * s.names
+        if near and rec.source == near[0]:
+            distance = abs(rec.start - near[1])
+            s.score += 0.04 + 0.08 / (1 + distance / 400)
+        sentences.append(s)
+    sentences.sort(key=lambda s: (-s.score, s.record.source, s.record.start))
+    return Evidence(query, sentences, hits, vector)

@@ -1,0 +1,132 @@
+"""What the engine needs of an index, and its implementation over the Chroma store.
+
+The engine depends on :class:`IndexView` only (search chunks, sentences of chunks, nearest sentences,
+word statistics), never on :class:`bot.service.Bot`, so the service imports the engine and not the
+other way round. Every method's cost is bounded by the number of results asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.language.tokens import tokenize
+from bot.retrieve import HybridRetriever
+from bot.sentences import SentenceRecord
+from bot.store import Store
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """One retrieved chunk: where it is and how well it ranked."""
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    rank: int
+    score: float
+
+
+class IndexView(Protocol):
+    """The index as the engine sees it."""
+
+    def embed(self, text: str) -> list[float]:
+        """The query vector of a text (normalised)."""
+        ...
+
+    def search(self, query: str, k: int) -> list[ChunkHit]:
+        """The ``k`` best chunks for a query (hybrid dense + keyword)."""
+        ...
+
+    def sentences_of(self, chunks: list[ChunkHit]) -> list[tuple[SentenceRecord, list[float]]]:
+        """The sentences inside some chunks, with their vectors."""
+        ...
+
+    def nearest_sentences(self, vector: list[float], n: int) -> list[tuple[SentenceRecord, list[float]]]:
+        """The ``n`` sentences nearest to a vector, anywhere in the index."""
+        ...
+
+    def idf(self, key: str) -> float:
+        """Inverse document frequency of a word key over chunks (high for rare words; 0 if unknown)."""
+        ...
+
+    def passage(self, source: str, start: int, end: int) -> str:
+        """The indexed text of a span (for reading the sentence before a cited one)."""
+        ...
+
+
+class StoreIndex:
+    """:class:`IndexView` over a :class:`Store` and its :class:`HybridRetriever`."""
+
+    def __init__(self, store: Store, retriever: HybridRetriever) -> None:
+        """Wrap an open store and its retriever."""
+        self.store = store
+        self.retriever = retriever
+        self._lock = threading.Lock()
+        self._df: Counter[str] = Counter()
+        self._n_chunks = 0
+        self._fingerprint: Any = None
+
+    def embed(self, text: str) -> list[float]:
+        """The query vector of a text (cached by the embedder)."""
+        return self.retriever.embeddings.embed_query(text)
+
+    def search(self, query: str, k: int) -> list[ChunkHit]:
+        """Hybrid search."""
+        docs = self.retriever.search(query, k)
+        return [
+            ChunkHit(
+                str(d.metadata["chunk_id"]),
+                str(d.metadata["source"]),
+                int(d.metadata["start"]),
+                int(d.metadata["end"]),
+                d.page_content,
+                rank,
+                float(d.metadata.get("score", 0.0)),
+            )
+            for rank, d in enumerate(docs)
+        ]
+
+    def sentences_of(self, chunks: list[ChunkHit]) -> list[tuple[SentenceRecord, list[float]]]:
+        """Sentences inside the chunks (one read)."""
+        return self.store.sentences_within([(c.source, c.start, c.end) for c in chunks])
+
+    def nearest_sentences(self, vector: list[float], n: int) -> list[tuple[SentenceRecord, list[float]]]:
+        """Nearest sentences by vector."""
+        return self.store.query_sentences(vector, n)
+
+    def _stats(self) -> tuple[Counter[str], int]:
+        # Word statistics are rebuilt only when the index changes, from the chunks the keyword
+        # retriever already holds in memory: once per index version, never per question.
+        fingerprint = self.store.fingerprint()
+        with self._lock:
+            if fingerprint != self._fingerprint:
+                _bm25, chunks = self.retriever._keyword_index()
+                df: Counter[str] = Counter()
+                for c in chunks:
+                    df.update({t.key for t in tokenize(c.text) if t.kind in ("word", "num")})
+                self._df, self._n_chunks, self._fingerprint = df, len(chunks), fingerprint
+            return self._df, self._n_chunks
+
+    def idf(self, key: str) -> float:
+        """Smoothed IDF (BM25 style); 0 for a word the index never uses."""
+        df, n = self._stats()
+        d = df.get(key, 0)
+        return 0.0 if d == 0 else math.log(1 + (n - d + 0.5) / (d + 0.5))
+
+    def passage(self, source: str, start: int, end: int) -> str:
+        """Text of a span, from the chunks that cover it."""
+        res = self.store.chunks.get(
+            where={"$and": [{"source": {"$eq": source}}, {"start": {"$lte": start}}, {"end": {"$gte": end}}]},
+            include=["metadatas", "documents"],
+            limit=1,
+        )
+        if not res["ids"]:
+            return ""
+        meta, text = res["metadatas"][0], res["documents"][0] or ""
+        return text[start - int(meta["start"]) : end - int(meta["start"])]

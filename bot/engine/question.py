@@ -1,0 +1,237 @@
+"""Analyse stage: what a question asks for.
+
+The answer type comes from the question word and the noun it governs ("how many vehicles", "what
+team", "which city", "when"), yes/no and either/or questions from a leading auxiliary, summaries and
+lists from their verbs. Arithmetic (differences, sums, complements, time between two events) is read
+by :mod:`bot.engine.operations`. The word tables are data at the top of this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.language.names import find_names
+from bot.language.quantities import CURRENCY_WORDS, TIME_UNITS
+from bot.language.tokens import AUXILIARIES, NEGATIONS, STOPWORDS, WH_WORDS, Token, tokenize
+
+# Nouns after "what/which" that ask for a kind of answer.
+PERSON_NOUNS = frozenset(
+    "person man woman people player coach actor actress author writer president leader chief director founder "
+    "owner partner member official spokesman spokeswoman officer boy girl child son daughter father mother "
+    "husband wife brother sister friend name character artist singer rapper musician manager executive ceo "
+    "chairman governor senator candidate minister king queen prince princess judge lawyer doctor teacher "
+    "student scientist professor reporter editor contributor".split()
+)
+PLACE_NOUNS = frozenset(
+    "place city country state town village county region area province island continent street road building "
+    "venue location neighborhood neighbourhood capital district nation site market markets".split()
+)
+TIME_NOUNS = frozenset("year date day month time century decade season period era week hour".split())
+# "how <adjective>" questions and the quantity kind they ask for.
+HOW_ADJECTIVES = {
+    "many": "count", "much": "amount", "long": "duration", "old": "age", "far": "distance", "big": "size",
+    "large": "size", "tall": "size", "high": "size", "often": "frequency", "fast": "speed", "wide": "size",
+    "deep": "size", "heavy": "size", "soon": "duration",
+}  # fmt: skip
+PERCENT_WORDS = frozenset({"percent", "percentage", "share", "proportion", "stake", "fraction", "ownership", "%"})
+MONEY_WORDS = frozenset(
+    "price cost costs pay paid worth value valuation money amount fee salary revenue budget invest investment "
+    "spend spent raise raised fund funding".split()
+) | frozenset(CURRENCY_WORDS)
+SUMMARY_RE = re.compile(
+    r"^\s*(?:please\s+)?(?:summari[sz]e|give (?:me )?(?:a |an )?(?:summary|overview|gist)|sum up|"
+    r"what (?:is|are) (?:the|this|these) (?:document|article|text|report|story|passage)s? about|"
+    r"what (?:is|are) the main (?:points?|ideas?|takeaways?)|tl;?dr)\b",
+    re.IGNORECASE,
+)
+LIST_VERBS = frozenset({"list", "name", "enumerate"})
+
+
+@dataclass
+class Term:
+    """A content word of the question, with its matching key and weight."""
+
+    key: str
+    text: str
+    weight: float = 1.0
+    name: bool = False
+
+
+@dataclass
+class Question:
+    """What a question asks: its words, its names and the kind of answer that fits."""
+
+    text: str
+    tokens: list[Token]
+    wh: str | None
+    atype: str
+    head: str | None = None  # the asked noun's lemma ("team", "vehicle", "year")
+    terms: list[Term] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    negated: bool = False
+    options: list[str] = field(default_factory=list)  # "Is it X or Y?"
+    wh_index: int = -1
+    subject_wh: bool = False  # the question word is the subject ("Who bought X?")
+    summary_scope: str = ""  # "the part about X" of a summary request
+
+    @property
+    def keys(self) -> set[str]:
+        """Matching keys of the question's terms."""
+        return {t.key for t in self.terms}
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the answer is a quantity."""
+        return self.atype in ("count", "amount", "money", "percent", "duration", "age", "distance", "size",
+                              "number", "frequency", "speed")  # fmt: skip
+
+
+def _asked_noun(tokens: list[Token], k: int) -> tuple[str | None, int]:
+    """The noun a question word governs ("what [type of] trajectory", "how many [more] vehicles")."""
+    j = k
+    while j < len(tokens) and j < k + 4:
+        t = tokens[j]
+        if t.kind != "word" or t.low in AUXILIARIES or t.verb:
+            return None, j
+        if t.low in ("more", "fewer", "less", "additional", "other", "different", "exact", "total", "of"):
+            j += 1
+            continue
+        if t.low in ("kind", "type", "sort", "form") and j + 2 < len(tokens) and tokens[j + 1].low == "of":
+            j += 2
+            continue
+        if t.low in STOPWORDS:
+            return None, j
+        # the noun may be preceded by adjectives: take the last word of a run of non-verbs
+        end = j
+        while end + 1 < len(tokens) and tokens[end + 1].kind == "word" and tokens[end + 1].noun and (
+            "NOUN" in tokens[end + 1].pos or not tokens[end + 1].pos
+        ) and tokens[end + 1].low not in AUXILIARIES and end + 1 < k + 4:
+            end += 1
+        return tokens[end].lemma, end + 1
+    return None, j
+
+
+def _type_of_noun(noun: str | None) -> str:
+    if not noun:
+        return "entity"
+    if noun in PERSON_NOUNS:
+        return "person"
+    if noun in PLACE_NOUNS:
+        return "place"
+    if noun in TIME_NOUNS:
+        return "date" if noun not in ("time", "hour") else "time"
+    if noun in PERCENT_WORDS:
+        return "percent"
+    if noun in ("price", "cost", "amount", "value", "valuation", "salary", "fee", "revenue", "budget"):
+        return "money"
+    if noun in ("number", "count", "total"):
+        return "count"
+    if noun in ("reason", "cause", "purpose"):
+        return "reason"
+    return "entity"
+
+
+def analyse(text: str) -> Question:
+    """Work out what a question asks for.
+
+    Args:
+        text: The (resolved) question.
+
+    Returns:
+        The analysis: answer type, asked noun, weighted content terms, names, options.
+
+    """
+    tokens = tokenize(text)
+    words = [t for t in tokens if t.kind in ("word", "num")]
+    lows = [t.low for t in words]
+    names = [n.text for n in find_names(tokens, text)]
+    wh_i = next((i for i, t in enumerate(tokens) if t.low in WH_WORDS), -1)
+    wh = tokens[wh_i].low if wh_i >= 0 else None
+    head: str | None = None
+    atype = "other"
+    subject_wh = False
+    if SUMMARY_RE.search(text):
+        atype = "summary"
+    elif lows and lows[0] in LIST_VERBS:
+        atype, head = "list", _asked_noun(tokens, 1)[0]
+    elif wh in ("who", "whom", "whose"):
+        atype = "person"
+        subject_wh = wh == "who" and wh_i + 1 < len(tokens) and tokens[wh_i + 1].low not in AUXILIARIES
+    elif wh == "when":
+        atype = "date"
+    elif wh == "where":
+        atype = "place"
+    elif wh == "why":
+        atype = "reason"
+    elif wh == "how":
+        nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
+        if nxt in HOW_ADJECTIVES:
+            atype = HOW_ADJECTIVES[nxt]
+            head, _ = _asked_noun(tokens, wh_i + 2)
+            if nxt in ("many", "much") and head in PERCENT_WORDS:
+                atype = "percent"
+            elif nxt == "much" and (head in MONEY_WORDS or any(w in MONEY_WORDS for w in lows)):
+                atype = "money"
+            elif nxt == "many" and head in TIME_UNITS:
+                atype = "duration"
+        else:
+            atype = "manner"
+    elif wh in ("what", "which"):
+        head, after = _asked_noun(tokens, wh_i + 1)
+        atype = _type_of_noun(head)
+        if head is None:
+            nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
+            subject_wh = nxt not in AUXILIARIES
+            atype = "action" if re.search(r"\b(?:do|doing|did|does|done)\s*\??\s*$", text, re.I) else "entity"
+        elif after < len(tokens) and tokens[after].low not in AUXILIARIES:
+            subject_wh = True
+    elif lows and lows[0] in AUXILIARIES:
+        atype = "yesno"
+    options = _options(text) if atype in ("yesno", "entity", "other") else []
+    if options and atype == "yesno":
+        atype = "choice"
+    asked = {head} if head else set()
+    terms = []
+    name_words = {w.lower() for n in names for w in n.split()}
+    for i, t in enumerate(tokens):
+        after_how = i > 0 and tokens[i - 1].low == "how" and t.low in HOW_ADJECTIVES
+        if not t.content or t.low in WH_WORDS or t.low in AUXILIARIES or after_how:
+            continue
+        is_name = t.low in name_words
+        weight = 1.6 if is_name else (0.6 if t.lemma in asked else 1.0)
+        terms.append(Term(t.key, t.text, weight, is_name))
+    return Question(
+        text=text,
+        tokens=tokens,
+        wh=wh,
+        atype=atype,
+        head=head,
+        terms=terms,
+        names=names,
+        negated=any(t.low in NEGATIONS for t in tokens),
+        options=options,
+        wh_index=wh_i,
+        subject_wh=subject_wh,
+        summary_scope=_summary_scope(text) if atype == "summary" else "",
+    )
+
+
+_OPTIONS_RE = re.compile(r"\b(?:is|are|was|were|did|does|do|will|would|has|have|had)\b.*?\b([\w' -]+?)\s+or\s+([\w' -]+?)\s*\??$",
+                         re.IGNORECASE)  # fmt: skip
+
+
+def _options(text: str) -> list[str]:
+    """The two options of an either/or question ("Is it X or Y?")."""
+    m = _OPTIONS_RE.search(text.strip())
+    if not m:
+        return []
+    a, b = m.group(1).split()[-3:], m.group(2).split()[:3]
+    return [" ".join(a), " ".join(b)]
+
+
+def _summary_scope(text: str) -> str:
+    m = re.search(r"\b(?:about|on|of|regarding)\s+(.+?)\s*[?.!]*$", text, re.IGNORECASE)
+    if not m or re.fullmatch(r"(?:the |this )?(?:document|article|text|report|story|passage)s?", m.group(1), re.I):
+        return ""
+    return m.group(1)
