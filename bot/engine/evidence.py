@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.engine.index import ChunkHit, IndexView
 from bot.engine.question import Question
+from bot.language.chunks import Chunk, noun_phrases, tag, verb_phrases
 from bot.language.names import Name, find_names
 from bot.language.quantities import Quantity, find_quantities
 from bot.language.tokens import Token, tokenize
@@ -27,16 +28,40 @@ CHUNKS = 5
 NEAREST = 8
 """Sentences taken by vector search on top of those in the chunks."""
 W_DENSE, W_LEXICAL, W_CHUNK, W_NAMES = 0.45, 0.4, 0.08, 0.15
+WINDOW_BEFORE, WINDOW_AFTER = 600, 1500
+"""Characters around the previous answer whose sentences a follow-up always considers."""
+NEAR_SAME_DOC, NEAR_CLOSE = 0.12, 0.15
+"""Bonus of a follow-up's sentences in the previous answer's document, and close after it."""
 
 
 @dataclass
 class Parsed:
-    """A sentence's tokens, names and quantities (cached per sentence)."""
+    """A sentence's tokens, names and quantities (cached per sentence); tags and phrases on demand."""
 
     tokens: list[Token]
     names: list[Name]
     quantities: list[Quantity]
     keys: set[str]
+    _phrases: tuple[list[str], list[Chunk]] | None = None
+
+    @property
+    def tags(self) -> list[str]:
+        """Coarse part-of-speech tags."""
+        return self.phrases[0]
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Noun and verb phrases."""
+        return self.phrases[1]
+
+    @property
+    def phrases(self) -> tuple[list[str], list[Chunk]]:
+        """Tags and phrase chunks (computed once)."""
+        if self._phrases is None:
+            tags = tag(self.tokens)
+            nps = noun_phrases(self.tokens, tags)
+            self._phrases = (tags, nps + verb_phrases(self.tokens, tags, [c for c in nps]))
+        return self._phrases
 
 
 _CACHE: OrderedDict[str, Parsed] = OrderedDict()
@@ -52,12 +77,12 @@ def parse(record: SentenceRecord) -> Parsed:
             _CACHE.move_to_end(record.id)
             return hit
     tokens = tokenize(record.text, record.start)
-    parsed = Parsed(
-        tokens,
-        find_names(tokens, record.text, record.start),
-        find_quantities(record.text, record.start, tokens),
-        {t.key for t in tokens if t.content},
-    )
+    quantities = find_quantities(record.text, record.start, tokens)
+    names = [
+        n for n in find_names(tokens, record.text, record.start)
+        if not any(q.start <= n.start < q.end or n.start <= q.start < n.end for q in quantities)
+    ]  # fmt: skip
+    parsed = Parsed(tokens, names, quantities, {t.key for t in tokens if t.content})
     with _CACHE_LOCK:
         _CACHE[record.id] = parsed
         if len(_CACHE) > _CACHE_SIZE:
@@ -159,7 +184,11 @@ def gather(
                 rank_of[rec.id] = min(rank_of.get(rec.id, h.rank), h.rank)
     for rec, vec in index.nearest_sentences(vector.tolist(), NEAREST):
         found.setdefault(rec.id, (rec, vec))
+    if near:  # a follow-up: the sentences around the previous answer, wherever retrieval went
+        for rec, vec in index.sentences_between(near[0], max(0, near[1] - WINDOW_BEFORE), near[1] + WINDOW_AFTER):
+            found.setdefault(rec.id, (rec, vec))
     weights = term_weights(q, index)
+    q.weights = dict(weights)
     for k, w in (extra_terms or {}).items():
         weights.setdefault(k, w)
     total = sum(weights.values()) or 1.0
@@ -177,8 +206,9 @@ def gather(
         chunk_prior = 1.0 / (2 + s.chunk_rank) if s.chunk_rank is not None else 0.0
         s.score = W_DENSE * s.dense + W_LEXICAL * s.lexical + W_CHUNK * chunk_prior + W_NAMES * s.names
         if near and rec.source == near[0]:
-            distance = abs(rec.start - near[1])
-            s.score += 0.04 + 0.08 / (1 + distance / 400)
+            offset = rec.start - near[1]  # conversations move forward through a document
+            distance = offset if offset >= 0 else -2 * offset
+            s.score += NEAR_SAME_DOC + NEAR_CLOSE / (1 + distance / 300)
         sentences.append(s)
     sentences.sort(key=lambda s: (-s.score, s.record.source, s.record.start))
     return Evidence(query, sentences, hits, vector)

@@ -14,13 +14,14 @@ its type fits; nothing is invented, every candidate is a span of its sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from bot.engine.evidence import Sentence
 from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.facts import clause_bounds, subject_of
 from bot.language.quantities import Quantity
-from bot.language.tokens import NEGATIONS, STOPWORDS, Token, is_month
+from bot.language.tokens import MONTHS, NEGATIONS, STOPWORDS, Token, is_month, key
 
 MAX_PHRASE = 7
 """Longest phrase answer, in tokens."""
@@ -51,16 +52,30 @@ class Candidate:
 
 
 def anchors(q: Question, s: Sentence) -> list[int]:
-    """Indices of the sentence's tokens that match a question term."""
-    keys = q.keys
+    """Indices of the sentence's tokens that match a question term (or a word related to one)."""
+    keys = q.all_keys
     return [i for i, t in enumerate(s.parsed.tokens) if t.content and t.key in keys]
 
 
-def _proximity(i: int, j: int, where: list[int]) -> float:
+def _proximity(i: int, j: int, where: list[int], q: Question | None = None, s: Sentence | None = None) -> float:
+    """Closeness of a span to the question's words; rare words (by weight) count more when known."""
     if not where:
         return 0.0
-    d = min(min(abs(a - i), abs(a - (j - 1))) for a in where)
-    return 1.0 / (1.0 + d / 3.0)
+    if q is None or s is None or not q.weights:
+        d = min(min(abs(a - i), abs(a - (j - 1))) for a in where)
+        return 1.0 / (1.0 + d / 3.0)
+    toks = s.parsed.tokens
+    nearest: dict[str, int] = {}
+    for a in where:
+        if i <= a < j:
+            continue
+        k = toks[a].key
+        d = min(abs(a - i), abs(a - (j - 1)))
+        nearest[k] = min(nearest.get(k, d), d)
+    if not nearest:
+        return 0.0
+    total = sum(q.weights.get(k, 0.5) for k in nearest)
+    return sum(q.weights.get(k, 0.5) / (1.0 + d / 3.0) for k, d in nearest.items()) / total
 
 
 def _overlaps_question(q: Question, tokens: list[Token]) -> float:
@@ -83,20 +98,69 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     toks, where = s.parsed.tokens, anchors(q, s)
     out = []
     question_numbers = {t.low for t in q.tokens if t.kind == "num"}
-    for qt in s.parsed.quantities:
+    periods = question_periods(q)
+    if periods and not periods & sentence_periods(s):
+        other = sentence_periods(s)
+        if other and not other <= periods:
+            return []  # "in October" against a sentence about November
+    for qt in _split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
-        score = s.score + 0.25 * _proximity(qt.i, qt.j, where)
+        fit = _subject_fit(q, s, qt)
+        if fit < 0:
+            continue  # the sentence gives this number for someone else
+        score = s.score + 0.3 * _proximity(qt.i, qt.j, where, q, s) + fit
         if q.head and qt.unit and (qt.unit == q.head or qt.unit.rstrip("s") == q.head.rstrip("s")):
             score += 0.3
         elif q.head and qt.unit and q.atype == "count":
             score -= 0.1
         if q.atype == "count" and qt.kind == "count" and qt.unit is None:
             score -= 0.05
-        score += _subject_fit(q, s, qt)
+        if q.head and qt.unit and q.numeric and key(qt.unit) != key(q.head) and q.atype == "count":
+            score -= 0.25  # "how many carries" is not answered by "133 yards"
+        if qt.bound == "to" and NOW.search(q.text) or qt.bound == "from" and BEFORE.search(q.text):
+            score += 0.1
         text, start, end = qt.text, qt.start, qt.end
         out.append(Candidate(text, start, end, s, score, "quantity", qt))
     del toks
+    return out
+
+
+NOW = re.compile(r"\b(now|currently|today|at present|these days|latest|after|new)\b", re.I)
+BEFORE = re.compile(r"\b(before|previously|originally|used to|earlier|initially|at first|prior)\b", re.I)
+PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", "q2", "q3", "q4"}
+
+
+def question_periods(q: Question) -> set[str]:
+    """Months and years the question names ("in October", "in 2013")."""
+    out = {t.low[:3] for t in q.tokens if is_month(t.low) and (t.cap or t.low != "may")}
+    out |= {t.low for t in q.tokens if t.kind == "num" and len(t.low) == 4 and t.low[:2] in ("19", "20")}
+    return out
+
+
+def sentence_periods(s: Sentence) -> set[str]:
+    """Months and years a sentence names."""
+    out = {t.low[:3] for t in s.parsed.tokens if is_month(t.low) and (t.cap or t.low != "may")}
+    out |= {t.low for t in s.parsed.tokens if t.kind == "num" and len(t.low) == 4 and t.low[:2] in ("19", "20")}
+    return out
+
+
+def _split_changes(s: Sentence) -> list[Quantity]:
+    """Quantities, with each "from X to Y" range read as its two ends (``bound`` "from" and "to")."""
+    out = []
+    toks = s.parsed.tokens
+    for qt in s.parsed.quantities:
+        if qt.is_range and qt.i > 0 and toks[qt.i - 1].low == "from" and qt.low is not None:
+            words = qt.text.split(" to ")
+            if len(words) == 2:
+                low_end = qt.start + len(words[0])
+                unit = qt.unit
+                out.append(replace(qt, text=words[0], end=low_end, value=qt.low, low=None, high=None, bound="from",
+                                   unit=unit))  # fmt: skip
+                out.append(replace(qt, text=words[1], start=qt.end - len(words[1]), value=qt.high, low=None,
+                                   high=None, bound="to"))  # fmt: skip
+                continue
+        out.append(qt)
     return out
 
 
@@ -127,20 +191,24 @@ def _aliases(s: Sentence, name: object) -> set[str]:
 def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Names in a sentence that the question does not already give, scored for the asked type."""
     toks, where = s.parsed.tokens, anchors(q, s)
-    asked = {w.lower() for n in q.names for w in n.split()} | q.keys
+    asked = {key(w) for n in q.names for w in n.split()} | q.keys
     out = []
     for nm in s.parsed.names:
-        words = {w.lower().rstrip(".") for w in nm.text.split()}
+        words = {key(w) for w in nm.text.split()}
         if words & asked and not (words - asked):
             continue
         if any(is_month(w) for w in words):
             continue
-        score = s.score + 0.3 * _proximity(nm.i, nm.j, where)
+        score = s.score + 0.3 * _proximity(nm.i, nm.j, where, q, s)
         before = toks[nm.i - 1].low if nm.i > 0 else ""
         if q.atype == "place":
             score += 0.15 if before in _PLACE_PREPS else -0.05
         if q.atype == "person" and before in _PLACE_PREPS - {"to", "from"}:
             score -= 0.1
+        if q.atype in ("person", "name", "list"):
+            score += 0.12  # a proper name is the natural answer to who/which-company questions
+        if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
+            score += 0.15  # "built by X" answers "Who built ...?"
         if words & asked:
             score -= 0.15
         text, start, end = _span(s, nm.i, nm.j)
@@ -161,7 +229,7 @@ def _trim(toks: list[Token], i: int, j: int) -> tuple[int, int]:
     return i, j
 
 
-def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
+def run_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Runs of words beside the question's words in a sentence (after them, or before them)."""
     toks, where = s.parsed.tokens, anchors(q, s)
     if not where:
@@ -212,6 +280,94 @@ def _phrase(q: Question, s: Sentence, i: int, j: int, where: list[int], bias: fl
     return [Candidate(text, start, end, s, score, "phrase")]
 
 
+def _window(q: Question, toks: list[Token], i: int, j: int, size: int = 6) -> float:
+    """Share of the question's words found within ``size`` tokens of a span (the sliding-window score)."""
+    keys = q.keys
+    if not keys:
+        return 0.0
+    near = {t.key for t in toks[max(0, i - size) : j + size] if t.content}
+    return len(near & keys) / len(keys)
+
+
+def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """Noun and verb phrases of a sentence that the question does not already say, scored for the asked type."""
+    p = s.parsed
+    toks, tags, where = p.tokens, p.tags, anchors(q, s)
+    if not where:
+        return []
+    head = key(q.head) if q.head else None
+    first_anchor, last_anchor = min(where), max(where)
+    out = []
+    names = q.name_keys
+    for c in p.chunks:
+        i, j = _trim(toks, c.i, c.j)
+        while i < j and (toks[i].key in q.keys and toks[i].key != head or toks[i].stop):
+            i += 1  # "lobbying the Council" -> "the Council": the question's own words are not the answer
+        while j > i and (toks[j - 1].key in q.keys and toks[j - 1].key != head or toks[j - 1].stop):
+            j -= 1
+        if j <= i:
+            continue
+        span = toks[i:j]
+        content = [t for t in span if t.content and t.key != head]
+        if not content or sum(t.key in q.keys for t in content) / len(content) > 0.5:
+            continue
+        score = s.score + 0.2 * _proximity(i, j, where, q, s) + 0.25 * _window(q, toks, i, j)
+        score -= 0.03 * max(0, len(content) - 5)
+        if any(t.key in names for t in span):
+            score -= 0.4
+        if c.kind == "VP" and j - i == 1 and q.atype != "action":
+            score -= 0.15
+        has_name = any(tags[k] == "PROPN" for k in range(i, j))
+        last = span[-1].lemma
+        if q.atype == "action":
+            score += 0.15 if c.kind == "VP" else -0.1
+        elif c.kind == "VP":
+            score -= 0.08 if q.atype in ("entity", "other", "manner") else 0.3
+        if q.atype == "person":
+            score += 0.2 if has_name else (0.1 if last in PERSON_NOUNS else -0.2)
+        elif q.atype == "name":
+            score += 0.1 if has_name else -0.25
+        elif q.atype == "place":
+            before = toks[i - 1].low if i > 0 else ""
+            score += 0.2 if has_name and before in _PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
+        elif head and q.atype in ("entity", "other") and any(t.key == head for t in span):
+            score += 0.15
+        if q.subject_wh and j <= first_anchor:
+            score += 0.05
+        elif not q.subject_wh and i > last_anchor:
+            score += 0.05
+        text, start, end = _span(s, i, j)
+        out.append(Candidate(text, start, end, s, score, "phrase"))
+    return out
+
+
+def head_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """The asked noun in the sentence with what names or qualifies it ("what game" -> "Game 7",
+    "what type of trajectory" -> "upward")."""
+    if not q.head:
+        return []
+    head = key(q.head)
+    toks, out = s.parsed.tokens, []
+    for i, t in enumerate(toks):
+        if t.key != head:
+            continue
+        j = i + 1
+        while j < len(toks) and j < i + 3 and (toks[j].kind == "num" or toks[j].cap) and toks[j].key not in q.keys:
+            j += 1
+        if j > i + 1:
+            text, start, end = _span(s, i, j)
+            out.append(Candidate(text, start, end, s, s.score + 0.35, "phrase"))
+        a = i
+        while a > 0 and i - a < 3 and toks[a - 1].kind == "word" and not toks[a - 1].stop and not toks[a - 1].verb:
+            if toks[a - 1].key in q.keys:
+                break
+            a -= 1
+        if a < i:
+            text, start, end = _span(s, a, i)
+            out.append(Candidate(text, start, end, s, s.score + 0.25, "phrase"))
+    return out
+
+
 def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """The clause after "because", "due to", "so that"... in a sentence."""
     toks = s.parsed.tokens
@@ -234,18 +390,47 @@ def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:
     return out
 
 
+def acronym_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """What an abbreviation stands for: "Long Name (ABC)" or "ABC (Long Name)"."""
+    toks, out = s.parsed.tokens, []
+    target = q.acronym.lower()
+    for i, t in enumerate(toks):
+        if t.low != target:
+            continue
+        if 0 < i < len(toks) - 1 and toks[i - 1].text == "(" and toks[i + 1].text == ")":
+            nm = next((n for n in s.parsed.names if n.j == i - 1), None)
+            if nm is not None:
+                text, start, end = _span(s, nm.i, nm.j)
+                out.append(Candidate(text, start, end, s, s.score + 0.6, "name"))
+        if i + 2 < len(toks) and toks[i + 1].text == "(":
+            nm = next((n for n in s.parsed.names if n.i == i + 2), None)
+            if nm is not None:
+                text, start, end = _span(s, nm.i, nm.j)
+                out.append(Candidate(text, start, end, s, s.score + 0.6, "name"))
+    return out
+
+
 def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
     """All candidates of the asked type in some sentences, best first."""
     out: list[Candidate] = []
+    if q.acronym:
+        out = [c for s in sentences for c in acronym_candidates(q, s)]
+        if out:
+            return sorted(out, key=lambda c: -c.score)
     for s in sentences:
         if q.numeric or q.atype in ("date", "time"):
             out.extend(quantity_candidates(q, s))
-        if q.atype in ("person", "place", "entity", "list"):
+        elif q.atype in ("entity", "other"):
+            out.extend(quantity_candidates(q, s))  # "What was X's circulation in 2004?" asks for a number
+        if q.atype in ("person", "place", "entity", "list", "name"):
             out.extend(name_candidates(q, s))
-        if q.atype in ("entity", "action", "manner", "other", "person", "place", "reason"):
+        if q.atype in ("entity", "action", "manner", "other", "person", "place", "reason", "name"):
             out.extend(phrase_candidates(q, s))
+            out.extend(run_candidates(q, s))
         if q.atype == "reason":
             out.extend(reason_candidates(q, s))
+        if q.head and q.atype in ("entity", "other", "person", "place"):
+            out.extend(head_candidates(q, s))
         if q.atype in ("date", "time"):
             out.extend(c for c in name_candidates(q, s) if _temporal(c))
     out.sort(key=lambda c: -c.score)

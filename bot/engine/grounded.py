@@ -8,6 +8,7 @@ the tools' results and the findings) and only rewrite the *phrase* step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from bot.engine.index import IndexView
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
 from bot.guard import numbers_supported
+from bot.language.tokens import key
 from bot.models import Answer, Citation, ToolCall
 
 TOP_SENTENCES = 4
@@ -107,7 +109,7 @@ def _answer(w: Work) -> Answer:
     top = w.ev.top(TOP_SENTENCES)
     found = candidates(q, top)
     best = found[0] if found else None
-    verdict = judge(q, w.ev, best, lambda word: w.index.idf(word) > 0)
+    verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0)
     if not verdict.ok:
         return _refuse(w, verdict.why)
     if q.atype in ("yesno", "choice"):
@@ -131,12 +133,31 @@ def _yes_no(w: Work) -> Answer:
     return w.answer(yes_no(yes_or_no(w.q, s), marks), kind="yesno")
 
 
+_LIST_GAP = re.compile(r"^\s*(?:,|and|or|&|, and|, or|as well as|,? ?the)?\s*(?:the\s+)?$", re.IGNORECASE)
+
+
 def _list(w: Work, found: list[Candidate]) -> Answer:
+    """The names coordinated with the best one in its sentence ("Nio, Xpeng, and Li Auto")."""
     best = found[0]
-    same = [c for c in found if c.sentence is best.sentence and c.kind == best.kind and c.score > best.score - 0.15]
-    names = list(dict.fromkeys(c.text for c in sorted(same, key=lambda c: c.start)))
-    marks = w.cites.marks([best.sentence])
-    return w.answer(finish(join_list(names), marks), kind="list")
+    s = best.sentence
+    asked = w.q.name_keys | w.q.keys
+    names = [n for n in s.parsed.names if not ({key(x) for x in n.text.split()} <= asked)]
+    items = [best.text]
+    at = next((k for k, n in enumerate(names) if n.start <= best.start < n.end or best.start <= n.start < best.end), None)
+    if at is not None:
+        group = [names[at]]
+        for step in (-1, 1):
+            k = at
+            while 0 <= k + step < len(names):
+                a, b = (names[k + step], names[k]) if step < 0 else (names[k], names[k + step])
+                gap = s.record.text[a.end - s.record.start : b.start - s.record.start]
+                if not _LIST_GAP.match(gap):
+                    break
+                group.append(names[k + step])
+                k += step
+        items = [n.text for n in sorted(group, key=lambda n: n.start)]
+    marks = w.cites.marks([s])
+    return w.answer(finish(join_list(list(dict.fromkeys(items))), marks), kind="list")
 
 
 def _refuse(w: Work, why: str) -> Answer:

@@ -51,6 +51,10 @@ class IndexView(Protocol):
         """The ``n`` sentences nearest to a vector, anywhere in the index."""
         ...
 
+    def sentences_between(self, source: str, start: int, end: int) -> list[tuple[SentenceRecord, list[float]]]:
+        """The sentences of one document between two offsets, with their vectors."""
+        ...
+
     def idf(self, key: str) -> float:
         """Inverse document frequency of a word key over chunks (high for rare words; 0 if unknown)."""
         ...
@@ -99,6 +103,10 @@ class StoreIndex:
     def nearest_sentences(self, vector: list[float], n: int) -> list[tuple[SentenceRecord, list[float]]]:
         """Nearest sentences by vector."""
         return self.store.query_sentences(vector, n)
+
+    def sentences_between(self, source: str, start: int, end: int) -> list[tuple[SentenceRecord, list[float]]]:
+        """Sentences of a document inside a window (one read)."""
+        return self.store.sentences_within([(source, start, end)])
 
     def _stats(self) -> tuple[Counter[str], int]:
         # Word statistics are rebuilt only when the index changes, from the chunks the keyword

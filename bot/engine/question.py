@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.language.names import find_names
 from bot.language.quantities import CURRENCY_WORDS, TIME_UNITS
-from bot.language.tokens import AUXILIARIES, NEGATIONS, STOPWORDS, WH_WORDS, Token, tokenize
+from bot.language.tokens import AUXILIARIES, NEGATIONS, STOPWORDS, WH_WORDS, Token, key, tokenize
 
 # Nouns after "what/which" that ask for a kind of answer.
 PERSON_NOUNS = frozenset(
@@ -28,6 +28,14 @@ PLACE_NOUNS = frozenset(
     "venue location neighborhood neighbourhood capital district nation site market markets".split()
 )
 TIME_NOUNS = frozenset("year date day month time century decade season period era week hour".split())
+# Nouns whose answers are proper names (organisations, works, products...).
+NAME_NOUNS = frozenset(
+    "company companies firm carmaker automaker maker manufacturer startup brand brands team club group organization "
+    "organisation agency bank network channel show program programme series film movie book song album magazine "
+    "newspaper paper publication website app product model party union alliance partner investor buyer seller "
+    "supplier customer client rival competitor subsidiary unit division school university college hospital "
+    "airline store shop restaurant hotel ship station court league tournament award prize festival band".split()
+)
 # "how <adjective>" questions and the quantity kind they ask for.
 HOW_ADJECTIVES = {
     "many": "count", "much": "amount", "long": "duration", "old": "age", "far": "distance", "big": "size",
@@ -39,6 +47,22 @@ MONEY_WORDS = frozenset(
     "price cost costs pay paid worth value valuation money amount fee salary revenue budget invest investment "
     "spend spent raise raised fund funding".split()
 ) | frozenset(CURRENCY_WORDS)
+# General English: question words and the words documents often use for them instead. Added to the
+# question's terms at a lower weight; the sentence vectors carry the rest of the paraphrase.
+RELATED = {
+    "run": "chief executive ceo head lead leader president director manager founder chairman",
+    "lead": "chief executive ceo head leader president director",
+    "head": "chief executive ceo leader president director",
+    "ceo": "chief executive", "boss": "chief executive ceo head",
+    "buy": "acquire purchase", "purchase": "buy acquire", "acquire": "buy purchase",
+    "car": "vehicle", "vehicle": "car", "sell": "deliver sale", "ship": "deliver shipment",
+    "cost": "price", "price": "cost", "worth": "value valuation", "pay": "invest paid",
+    "found": "establish", "start": "found launch", "die": "death kill", "kill": "death die",
+    "partner": "with", "team": "with", "work": "with employ",
+    "money": "invest raise fund",
+}  # fmt: skip
+RELATED_WEIGHT = 0.5
+
 SUMMARY_RE = re.compile(
     r"^\s*(?:please\s+)?(?:summari[sz]e|give (?:me )?(?:a |an )?(?:summary|overview|gist)|sum up|"
     r"what (?:is|are) (?:the|this|these) (?:document|article|text|report|story|passage)s? about|"
@@ -56,6 +80,7 @@ class Term:
     text: str
     weight: float = 1.0
     name: bool = False
+    related: bool = False  # added from RELATED, not written in the question
 
 
 @dataclass
@@ -74,10 +99,23 @@ class Question:
     wh_index: int = -1
     subject_wh: bool = False  # the question word is the subject ("Who bought X?")
     summary_scope: str = ""  # "the part about X" of a summary request
+    weights: dict[str, float] = field(default_factory=dict)  # term key -> weight x rarity (set by evidence)
+    list_of: str = ""  # for a list question, the type of its items
+    acronym: str = ""  # "What does X stand for?" -> "X"
+
+    @property
+    def name_keys(self) -> set[str]:
+        """Matching keys of the words of the question's names."""
+        return {t.key for t in self.terms if t.name}
 
     @property
     def keys(self) -> set[str]:
-        """Matching keys of the question's terms."""
+        """Matching keys of the question's own terms."""
+        return {t.key for t in self.terms if not t.related}
+
+    @property
+    def all_keys(self) -> set[str]:
+        """Matching keys of the question's terms and their related words."""
         return {t.key for t in self.terms}
 
     @property
@@ -87,12 +125,15 @@ class Question:
                               "number", "frequency", "speed")  # fmt: skip
 
 
-def _asked_noun(tokens: list[Token], k: int) -> tuple[str | None, int]:
-    """The noun a question word governs ("what [type of] trajectory", "how many [more] vehicles")."""
+def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str | None, int]:
+    """The noun a question word governs ("what [type of] trajectory", "how many [more] vehicles").
+
+    ``counted``: the word after "how many" is a noun even when the lexicon knows it as a verb ("carries").
+    """
     j = k
     while j < len(tokens) and j < k + 4:
         t = tokens[j]
-        if t.kind != "word" or t.low in AUXILIARIES or t.verb:
+        if t.kind != "word" or t.low in AUXILIARIES or (t.verb and not (counted and j == k)):
             return None, j
         if t.low in ("more", "fewer", "less", "additional", "other", "different", "exact", "total", "of"):
             j += 1
@@ -117,6 +158,8 @@ def _type_of_noun(noun: str | None) -> str:
         return "entity"
     if noun in PERSON_NOUNS:
         return "person"
+    if noun in NAME_NOUNS or noun in ("name", "title"):
+        return "name"
     if noun in PLACE_NOUNS:
         return "place"
     if noun in TIME_NOUNS:
@@ -151,12 +194,15 @@ def analyse(text: str) -> Question:
     head: str | None = None
     atype = "other"
     subject_wh = False
+    plural = False
     if SUMMARY_RE.search(text):
         atype = "summary"
     elif lows and lows[0] in LIST_VERBS:
         atype, head = "list", _asked_noun(tokens, 1)[0]
     elif wh in ("who", "whom", "whose"):
         atype = "person"
+        if wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in ("is", "was", "are", "were"):
+            head = _noun_after_copula(tokens, wh_i + 2)
         subject_wh = wh == "who" and wh_i + 1 < len(tokens) and tokens[wh_i + 1].low not in AUXILIARIES
     elif wh == "when":
         atype = "date"
@@ -168,18 +214,26 @@ def analyse(text: str) -> Question:
         nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
         if nxt in HOW_ADJECTIVES:
             atype = HOW_ADJECTIVES[nxt]
-            head, _ = _asked_noun(tokens, wh_i + 2)
+            head, _ = _asked_noun(tokens, wh_i + 2, counted=nxt in ("many", "much"))
             if nxt in ("many", "much") and head in PERCENT_WORDS:
                 atype = "percent"
             elif nxt == "much" and (head in MONEY_WORDS or any(w in MONEY_WORDS for w in lows)):
                 atype = "money"
             elif nxt == "many" and head in TIME_UNITS:
                 atype = "duration"
+            if atype in ("size", "amount", "count") and any(t.lemma in PERCENT_WORDS - {"share"} for t in tokens):
+                atype = "percent"  # "How big is X's stake?"
         else:
             atype = "manner"
     elif wh in ("what", "which"):
         head, after = _asked_noun(tokens, wh_i + 1)
         atype = _type_of_noun(head)
+        noun_tok = tokens[after - 1] if head and after - 1 < len(tokens) else None
+        if noun_tok is not None and noun_tok.low != noun_tok.lemma and noun_tok.low.endswith("s"):
+            plural = True
+        if head is None and wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in ("is", "was", "are", "were"):
+            # "What is the name of X's subsidiary?", "Who is the CEO of X?": the asked noun follows
+            head = _noun_after_copula(tokens, wh_i + 2)
         if head is None:
             nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
             subject_wh = nxt not in AUXILIARIES
@@ -188,6 +242,10 @@ def analyse(text: str) -> Question:
             subject_wh = True
     elif lows and lows[0] in AUXILIARIES:
         atype = "yesno"
+    if plural and atype in ("name", "place", "entity", "person"):
+        atype, list_of = "list", atype
+    else:
+        list_of = ""
     options = _options(text) if atype in ("yesno", "entity", "other") else []
     if options and atype == "yesno":
         atype = "choice"
@@ -201,6 +259,8 @@ def analyse(text: str) -> Question:
         is_name = t.low in name_words
         weight = 1.6 if is_name else (0.6 if t.lemma in asked else 1.0)
         terms.append(Term(t.key, t.text, weight, is_name))
+        for word in RELATED.get(t.lemma, "").split():
+            terms.append(Term(key(word), word, RELATED_WEIGHT, related=True))
     return Question(
         text=text,
         tokens=tokens,
@@ -214,6 +274,8 @@ def analyse(text: str) -> Question:
         wh_index=wh_i,
         subject_wh=subject_wh,
         summary_scope=_summary_scope(text) if atype == "summary" else "",
+        list_of=list_of,
+        acronym=_acronym(text),
     )
 
 
@@ -235,3 +297,22 @@ def _summary_scope(text: str) -> str:
     if not m or re.fullmatch(r"(?:the |this )?(?:document|article|text|report|story|passage)s?", m.group(1), re.I):
         return ""
     return m.group(1)
+
+
+def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
+    """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
+    while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
+        k += 1
+    if k < len(tokens) and tokens[k].kind == "word" and not tokens[k].cap and tokens[k].low not in STOPWORDS:
+        return tokens[k].lemma
+    return None
+
+
+_ACRONYM_RE = re.compile(r"\bwhat (?:does|do|did) ([A-Z][A-Za-z0-9.&-]{1,12}) (?:stand|stands) for\b|"
+                         r"\b([A-Z][A-Za-z0-9.&-]{1,12}) (?:is|was) short for\b|\bfull name of ([A-Z][A-Za-z0-9.&-]{1,12})\b",
+                         re.IGNORECASE)  # fmt: skip
+
+
+def _acronym(text: str) -> str:
+    m = _ACRONYM_RE.search(text)
+    return next((g for g in m.groups() if g), "") if m else ""

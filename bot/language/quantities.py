@@ -153,7 +153,7 @@ def _unit_after(tokens: list[Token], j: int) -> tuple[str | None, int]:
         if t.kind == "punct" and t.text == "-" and k + 1 < len(tokens) and tokens[k + 1].kind == "word":
             k += 1
             continue
-        if t.kind != "word" or t.low in STOPWORDS or t.verb or is_month(t.low):
+        if t.kind != "word" or t.low in STOPWORDS or is_month(t.low) or (t.verb and k > j):
             break
         unit, end = t.lemma, k + 1
         if ("NOUN" in t.pos and "ADJ" not in t.pos) or t.lemma in TIME_UNITS:

@@ -9,6 +9,7 @@ A light suffix stem on top of the lemma (:func:`key`) lets ``deliveries`` meet `
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -115,6 +116,8 @@ def lemma(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _stem_key(lem: str) -> str:
+    if not lem.isascii():  # Stéphane = Stephane
+        lem = "".join(c for c in unicodedata.normalize("NFKD", lem) if not unicodedata.combining(c))
     return stem(lem) if lem.isalpha() else lem.replace(",", "")
 
 

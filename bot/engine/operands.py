@@ -1,0 +1,101 @@
+"""Operands: the number (or date) a phrase of the question refers to, located in the evidence.
+
+Shared by the arithmetic (:mod:`bot.engine.compute`) and the derived figures
+(:mod:`bot.engine.derived`): :func:`locate` finds the quantity of the right kind standing closest to
+a phrase's words, in the evidence sentence that shares most of them; :func:`record` runs a formula
+through :func:`bot.calculate.calculate` and keeps it as a tool call, so the numeric guard sees where
+every computed number came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.calculate import calculate
+from bot.engine.evidence import Sentence
+from bot.engine.phrase import finish
+from bot.language.quantities import Quantity
+from bot.language.tokens import tokenize
+from bot.models import ToolCall
+
+if TYPE_CHECKING:
+    from bot.engine.grounded import Work
+    from bot.models import Answer
+
+READ = 10
+"""Evidence sentences searched for operands."""
+MIN_OPERAND = 0.45
+"""An operand must share at least this (weighted) share of its phrase's words with its sentence."""
+NUMERIC = ("count", "money", "percent")
+
+
+@dataclass
+class Found:
+    """An operand located in the evidence."""
+
+    quantity: Quantity
+    sentence: Sentence
+    score: float
+
+    @property
+    def value(self) -> float | None:
+        """The operand's value (a range gives None)."""
+        return self.quantity.value
+
+
+def _phrase_keys(w: Work, phrase: str) -> dict[str, float]:
+    keys: dict[str, float] = {}
+    for t in tokenize(phrase):
+        if t.content:
+            keys[t.key] = max(w.index.idf(t.key), 0.3) if t.kind == "word" else 1.5
+    return keys
+
+
+def locate(
+    w: Work, phrase: str, sentences: list[Sentence], kinds: tuple[str, ...], exclude: tuple[Quantity, ...] = ()
+) -> Found | None:
+    """The quantity the phrase refers to: of one of ``kinds``, nearest the phrase's words."""
+    keys = _phrase_keys(w, phrase)
+    total = sum(keys.values())
+    if not total:
+        return None
+    phrase_numbers = {k for k in keys if k[:1].isdigit()}
+    best: Found | None = None
+    for s in sentences:
+        toks = s.parsed.tokens
+        pos = [i for i, t in enumerate(toks) if t.content and t.key in keys]
+        overlap = sum(keys[k] for k in {toks[i].key for i in pos}) / total
+        if overlap < MIN_OPERAND:
+            continue
+        for qt in s.parsed.quantities:
+            if qt.kind not in kinds or any(qt.start == x.start and qt.end == x.end for x in exclude):
+                continue
+            if any(t.key in phrase_numbers for t in qt.tokens):
+                continue  # the number the phrase itself names ("in 1907") is a condition, not the operand
+            inside = [p for p in pos if not (qt.i <= p < qt.j)]
+            if not inside:
+                continue
+            d = min(min(abs(p - qt.i), abs(p - (qt.j - 1))) for p in inside)
+            score = overlap + 0.6 / (1 + d / 2) + 0.15 * s.score
+            if best is None or score > best.score:
+                best = Found(qt, s, score)
+    return best
+
+
+def fmt(value: float) -> str:
+    if abs(value - round(value)) < 1e-9:
+        return f"{round(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def record(w: Work, expression: str) -> float | None:
+    result = calculate(expression)
+    w.tool_calls.append(ToolCall(name="calculate", args={"expression": expression}, result=result.model_dump()))
+    return result.value if result.ok else None
+
+
+def answer(w: Work, result: float, unit: str, formula: str, found: list[Found]) -> Answer:
+    marks = w.cites.marks([f.sentence for f in found])
+    unit_text = f" {unit}" if unit else ""
+    return w.answer(finish(f"{fmt(result)}{unit_text}: {formula}", marks), kind="derived")

@@ -1,0 +1,96 @@
+"""Arithmetic a question asks for: differences, sums, complements and the time between two events.
+
+Each pattern names its operation and the phrases that describe its operands; the compute stage then
+finds, in the evidence, the number (or date) each phrase refers to. Patterns are data here, in order
+of precedence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_UNIT = r"(?P<unit>years?|days?|months?|weeks?|hours?|decades?|centuries|minutes?)"
+_AUX = r"(?:did|was|were|had|does|do|is|are|has|have|would|could|will)"
+_END = r"\s*\??\s*$"
+
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # "How many days passed between A and B?", "How many years were between the time A and when B?"
+    ("between", re.compile(rf"^how many {_UNIT}\b.*?\bbetween (?:the time )?(?P<a>.+?) and (?:when |the time )?(?P<b>.+?){_END}", re.I)),  # noqa: E501
+    # "How many years passed from A until B?"
+    ("between", re.compile(rf"^how many {_UNIT}\b.*?\bfrom (?P<a>.+?) (?:until|till|to) (?P<b>.+?){_END}", re.I)),
+    # "How many years after A did B?", "How many days after A were B?"
+    ("after", re.compile(rf"^how many {_UNIT} (?:after|later than|since) (?P<a>.+?) {_AUX} (?P<b>.+?){_END}", re.I)),
+    ("before", re.compile(rf"^how many {_UNIT} before (?P<a>.+?) {_AUX} (?P<b>.+?){_END}", re.I)),
+    # "How many years did A last?", "How many days did the Burmese have control of X?"
+    ("span", re.compile(rf"^how many {_UNIT} (?:did|was|were|had) (?P<a>.+?)(?: last| take place| go on| continue| reign| rule)?{_END}", re.I)),  # noqa: E501
+    # "How many percent of people were not A?"
+    ("complement_pct", re.compile(rf"^how many (?:percent|percentage|percents)\b(?: of)?(?P<ctx>.*?)\b(?:not|n't)\b (?P<a>.+?){_END}", re.I)),  # noqa: E501
+    # "How many more A than B?", "How many less A than B?"
+    ("difference", re.compile(rf"^how many (?:more|fewer|less) (?P<a>.+?) (?:than|compared (?:to|with)) (?P<b>.+?){_END}", re.I)),  # noqa: E501
+    # "How many points lower was A compared to B?", "How many percent higher was A than B?"
+    ("difference", re.compile(rf"^how many (?:[\w-]+ )*?(?:more|higher|lower|greater|bigger|smaller|larger|fewer|less) (?P<a>.+?) (?:than|compared (?:to|with)|versus|vs\.?) (?P<b>.+?){_END}", re.I)),  # noqa: E501
+    # "How many people survived out of the 900 passengers?"
+    ("out_of", re.compile(rf"^how many (?P<a>.+?) out of (?:the |a |an )?(?P<total>[\d,]+) (?P<b>.+?){_END}", re.I)),
+    # "How many prisoners did not go on hunger strike?", "In 2009 how many banks were not taken into receivership?"
+    ("complement", re.compile(rf"^(?:.*?\b)?how many (?P<whole>.+?) (?:{_AUX} )?(?:not|n't|never) (?P<a>.+?){_END}", re.I)),  # noqa: E501
+    # "How many X are A, B and C combined?", "How many people were involved, those arrested and killed?"
+    ("sum", re.compile(rf"^how many (?P<ctx>.+?)\b(?P<a>[\w' -]+(?:,? (?:and|or) [\w' -]+|, [\w' -]+)+) (?:combined|altogether|together|in total|total){_END}", re.I)),  # noqa: E501
+]
+_SPLIT_RE = re.compile(r",\s*(?:and|or)\s+|\s+(?:and|or)\s+|,\s*")
+
+
+@dataclass
+class Operation:
+    """An arithmetic question: what to compute and the phrases naming its operands."""
+
+    kind: str  # between | after | before | span | difference | complement | complement_pct | sum | out_of
+    a: str
+    b: str = ""
+    unit: str | None = None  # days, years... for time questions
+    parts: list[str] = field(default_factory=list)  # operands of a sum / complement
+    total: float | None = None  # the whole given in the question ("out of the 900")
+    context: str = ""  # words every operand shares ("of people", "in Italy")
+
+    @property
+    def temporal(self) -> bool:
+        """Whether the answer is a time between dates."""
+        return self.kind in ("between", "after", "before", "span")
+
+
+def split_parts(text: str) -> list[str]:
+    """``"Korean, Tagalog, and Arabic"`` -> ``["Korean", "Tagalog", "Arabic"]``."""
+    return [p.strip(" ,") for p in _SPLIT_RE.split(text) if p.strip(" ,")]
+
+
+def parse_operation(question: str) -> Operation | None:
+    """The arithmetic a question asks for, or None.
+
+    Example:
+        >>> parse_operation("How many more swine than cattle are there?").kind
+        'difference'
+
+    """
+    text = question.strip()
+    for kind, rx in PATTERNS:
+        m = rx.search(text)
+        if not m:
+            continue
+        groups = m.groupdict()
+        unit = (groups.get("unit") or "").lower().rstrip("s").replace("centurie", "century") or None
+        a, b = (groups.get("a") or "").strip(), (groups.get("b") or "").strip()
+        if kind == "out_of":
+            total = float(groups["total"].replace(",", ""))
+            return Operation(kind, a, b, total=total, context=b)
+        if kind == "complement_pct":
+            return Operation(kind, a, parts=split_parts(a), context=(groups.get("ctx") or "").strip())
+        if kind == "complement":
+            return Operation(kind, a, context=(groups.get("whole") or "").strip(), parts=split_parts(a))
+        if kind == "sum":
+            return Operation(kind, a, parts=split_parts(a), context=(groups.get("ctx") or "").strip())
+        if kind == "difference":
+            if re.search(r"\bcombined\b", b, re.I):
+                return Operation(kind, a, b, parts=split_parts(re.sub(r"\s*\bcombined\b", "", b)))
+            return Operation(kind, a, b)
+        return Operation(kind, a, b, unit=unit)
+    return None
