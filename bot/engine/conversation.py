@@ -115,6 +115,8 @@ def _subject_for(pronoun_type: str, prev: Turn) -> str | None:
         pool = answer_names[:1] + q_names
     elif pronoun_type == "plural":
         pool = ([" and ".join(answer_names[:3])] if len(answer_names) > 1 else []) + q_names
+    elif re.match(r"(?i)\s*(?:what|which|who)\b", prev.question):
+        pool = answer_names[:1] + q_names  # "What replaced the OAU?" - "The African Union." - "When was it founded?"
     else:
         pool = q_names + answer_names[:1]
     return pool[0] if pool else None
@@ -134,14 +136,42 @@ def resolve(text: str, history: Sequence[str | Mapping[str, Any]]) -> Resolved:
     past = turns(history)
     if not past:
         return Resolved(text, text)
+    # Earlier follow-ups are resolved first (the last few turns), so "Where?" after "When was it
+    # founded?" after "What replaced the OAU?" reads "Where was <the answer> founded?".
+    for k in range(max(1, len(past) - MAX_CHAIN), len(past)):
+        earlier = resolve_turn(past[k].question, past[k - 1])
+        past[k] = Turn(earlier, past[k].answer, past[k].source, past[k].offset)
     prev = past[-1]
+    return _resolved(text, prev)
+
+
+MAX_CHAIN = 4
+"""Earlier turns resolved in turn before the question."""
+_BARE_WH = re.compile(
+    r"^\s*(?:and\s+|so\s+|then\s+)?((?:from |to |in |at |for |with |by |of )?(?:who|whom|whose|what|which|when|where|why|how)"
+    r"(?:\s+(?:many|much|long|old|far|often|one|ones|else|kind|type|year|time|exactly|about))?)\s*(?:then|else|exactly)?[?.!\s]*$",
+    re.IGNORECASE,
+)
+_WH_PHRASE = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)(?:\s+(?:many|much|long|old|far|often)\s+\w+|\s+\w+)?",
+                        re.IGNORECASE)  # fmt: skip
+
+
+def resolve_turn(text: str, prev: Turn) -> str:
+    """The self-contained form of one question, given the turn before it."""
+    return _resolved(text, prev).text
+
+
+def _resolved(text: str, prev: Turn) -> Resolved:
     q = analyse(text)
     if not is_followup(q, text):
         return Resolved(text, text, prev, near=_near(prev))
     resolved = text
     m = _WHAT_ABOUT.match(text)
     a = _AND.match(text)
-    if m:
+    bare = _BARE_WH.match(text)
+    if bare:
+        resolved = _swap_wh(prev.question, bare.group(1))
+    elif m:
         tail = m.group(1)
         prep = _PREP_TAIL.match(tail)
         resolved = _replace_name(prev.question, prep.group(2) if prep else tail, prep.group(1) if prep else None)
@@ -155,12 +185,26 @@ def resolve(text: str, history: Sequence[str | Mapping[str, Any]]) -> Resolved:
             resolved = f"{prev.question.rstrip(' ?')} {tail}?"
     else:
         resolved = _substitute_pronouns(text, prev)
+    if resolved is not text and resolved != text:
+        resolved = _substitute_pronouns(resolved, prev)
     extra: dict[str, float] = {}
     for t in tokenize(prev.question + " " + (prev.answer or "")):
         if t.content:
             extra.setdefault(t.key, PREVIOUS_WEIGHT)
     query = resolved if resolved != text else f"{text} {prev.question} {prev.answer or ''}".strip()
     return Resolved(resolved, query, prev, extra, _near(prev), followup=True)
+
+
+def _swap_wh(previous: str, wh: str) -> str:
+    """ "Where?" after "When was it founded?" -> "Where was it founded?"; without a question word to swap,
+    the new one is put before the previous question ("How many? Do they have a leader?")."""
+    m = re.search(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b(?:\s+(?:many|much|long|old|far|often))?",
+                  previous, re.IGNORECASE)  # fmt: skip
+    if m and not re.search(r"\b(?:one|ones|else)\b", wh, re.I):
+        if m.start() > 0:
+            wh = wh.lower()
+        return previous[: m.start()] + wh + previous[m.end() :]
+    return f"{wh.rstrip(' ?')}? {previous}"
 
 
 def _near(prev: Turn) -> tuple[str, int] | None:

@@ -8,19 +8,21 @@ words. Thresholds are data at the top of this module.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.engine.evidence import Evidence, Sentence
 from bot.engine.extract import Candidate, anchors
 from bot.engine.question import Question
-from bot.language.tokens import NEGATIONS
+from bot.language.tokens import NEGATIONS, TITLES, key
 
 MIN_SENTENCE = 0.30
 """A best sentence scoring below this does not support any answer."""
 MIN_CANDIDATE = 0.42
 """A candidate scoring below this is not an answer."""
-NAME_WINDOW = 5
-"""Evidence sentences searched for the question's names."""
+DENSE_ALONE = 0.6
+"""A best passage sharing no word with the question must be at least this close in meaning."""
 
 
 @dataclass
@@ -30,43 +32,79 @@ class Verdict:
     ok: bool
     why: str = ""
     missing: list[str] | None = None
+    disclosed: bool = True
 
 
-def missing_names(q: Question, ev: Evidence, index_known: callable) -> list[str]:
-    """Names of the question that the top evidence never mentions (and the index does not know)."""
-    top = ev.top(NAME_WINDOW)
-    lows = {t.low for s in top for t in s.parsed.tokens}
+NOT_DISCLOSED = re.compile(
+    r"\b(?:did|does|do|would|could|has|have|had|was|were|is|are)\s*(?:not|n't|never)\s+"
+    r"(?:say|said|disclose|disclosed|reveal|revealed|give|given|provide|provided|specify|specified|comment|"
+    r"confirm|confirmed|announce|announced|release|released|report|reported|name|named|state|stated)\b"
+    r"|\b(?:undisclosed|not disclosed|declined to (?:say|comment|disclose))\b",
+    re.IGNORECASE,
+)
+_JOINERS = frozenset({"of", "de", "the", "and", "&", "for"})
+
+
+def missing_names(q: Question, ev: Evidence, index_known: Callable[[str], bool]) -> list[str]:
+    """Names of the question with a word the index never uses (the documents do not talk about them)."""
     out = []
     for name in q.names:
-        words = [w.lower() for w in name.split() if len(w) > 1]
-        if words and not any(w in lows for w in words) and not any(index_known(w) for w in words):
+        words = [w.lower().strip(".’'") for w in name.split() if len(w) > 1 and w.lower() not in _JOINERS]
+        words = [w for w in words if w not in TITLES]
+        if words and not any(index_known(w) for w in words):
             out.append(name)
     return out
 
 
-def judge(q: Question, ev: Evidence, best: Candidate | None, index_known: callable) -> Verdict:
+def not_disclosed(q: Question, s: Sentence) -> bool:
+    """Whether the best sentence says outright that the asked thing was not given ("X did not say how much")."""
+    if not NOT_DISCLOSED.search(s.text):
+        return False
+    names = {w.lower() for n in q.names for w in n.split()}
+    return not names or bool(names & {t.low for t in s.parsed.tokens})
+
+
+def judge(
+    q: Question, ev: Evidence, best: Candidate | None, index_known: Callable[[str], bool], followup: bool = False
+) -> Verdict:
     """Decide whether the evidence answers the question."""
     if not ev.sentences or ev.sentences[0].score < MIN_SENTENCE:
         return Verdict(False, "")
     missing = missing_names(q, ev, index_known)
     if missing:
         return Verdict(False, f"anything about {' or '.join(missing)}", missing)
-    if q.atype in ("yesno", "choice", "summary"):
+    top = ev.sentences[0]
+    if not followup and q.atype != "summary" and not (top.matched & q.keys) and top.dense < DENSE_ALONE:
+        return Verdict(False, "")  # no word of the question in the best passage, and not close in meaning
+    if q.head and not index_known(q.head) and not (top.matched & q.all_keys - q.name_keys) and top.dense < DENSE_ALONE:
+        return Verdict(False, f"anything about the {q.head}")  # "Who is the CEO of X?" where no CEO is mentioned
+    if q.numeric and not_disclosed(q, top):
+        return Verdict(False, "", disclosed=False)
+    if q.atype in ("yesno", "choice", "summary", "reason", "manner"):
         return Verdict(True)
     if best is None or best.score < MIN_CANDIDATE:
         return Verdict(False, "")
     return Verdict(True)
 
 
-def yes_or_no(q: Question, s: Sentence) -> bool:
-    """Yes when the best sentence states what the question asks, no when it states the opposite.
+LIGHT_VERBS = frozenset({"be", "do", "have", "say", "get", "go", "make", "take", "come", "ever", "still", "also"})
+YES_COVERAGE = 0.7
+"""Share of the question's own words (past names and light verbs) the sentence must state for a yes."""
 
-    Negation decides: a sentence that negates the matched statement (or a negated question met by a
-    positive sentence) means no.
+
+def yes_or_no(q: Question, s: Sentence, before: Sentence | None = None) -> bool:
+    """Yes when the best sentence states what the question asks, no when it does not or says the opposite.
+
+    The question's own words (its names aside) must be in the sentence - or the one before it - for a
+    yes; a negation near them that the question does not have (or the reverse) turns the answer round.
     """
     toks = s.parsed.tokens
     where = anchors(q, s)
     lo, hi = (min(where), max(where)) if where else (0, len(toks))
     window = toks[max(0, lo - 3) : hi + 3]
     sentence_negated = any(t.low in NEGATIONS for t in window)
-    return sentence_negated == q.negated
+    said = s.parsed.keys | (before.parsed.keys if before is not None else set())
+    asked = [t for t in q.terms if not t.name and not t.related and t.key not in {key(v) for v in LIGHT_VERBS}]
+    covered = sum(t.key in said for t in asked) / len(asked) if asked else 1.0
+    stated = covered >= YES_COVERAGE
+    return (stated and sentence_negated == q.negated) or (not stated and q.negated and not sentence_negated)

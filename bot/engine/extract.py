@@ -98,11 +98,9 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     toks, where = s.parsed.tokens, anchors(q, s)
     out = []
     question_numbers = {t.low for t in q.tokens if t.kind == "num"}
-    periods = question_periods(q)
-    if periods and not periods & sentence_periods(s):
-        other = sentence_periods(s)
-        if other and not other <= periods:
-            return []  # "in October" against a sentence about November
+    entities = {key(w) for w in _entity_names(q)}
+    if entities and not (entities & s.parsed.keys) and not _refers_back(s):
+        return []  # "How many GWh did X ship?" is not answered by a sentence that never names X
     for qt in _split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
@@ -129,6 +127,32 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
 NOW = re.compile(r"\b(now|currently|today|at present|these days|latest|after|new)\b", re.I)
 BEFORE = re.compile(r"\b(before|previously|originally|used to|earlier|initially|at first|prior)\b", re.I)
 PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", "q2", "q3", "q4"}
+
+
+def _entity_names(q: Question) -> set[str]:
+    """Lower-case words of the question's names that are not units ("GWh") or months."""
+    return {
+        w.lower() for n in q.names for w in n.split()
+        if not (w.isupper() and len(w) <= 4 and any(c.isalpha() for c in w) and w.lower() in UNIT_LIKE) and len(w) > 1
+    }  # fmt: skip
+
+
+UNIT_LIKE = frozenset("gwh mwh kwh wh gw mw kw km kg mph usd eur gbp cny sek nok".split())
+
+
+def _refers_back(s: Sentence) -> bool:
+    """Whether a sentence opens with a pronoun (its subject is named in the sentence before)."""
+    toks = s.parsed.tokens
+    return bool(toks) and toks[0].low in ("it", "its", "they", "their", "he", "she", "his", "her", "this", "the")
+
+
+def conflicting_period(q: Question, s: Sentence) -> bool:
+    """Whether the question names a month or year that the sentence contradicts ("October" vs "November")."""
+    periods = question_periods(q)
+    if not periods:
+        return False
+    other = sentence_periods(s)
+    return bool(other) and not (periods & other)
 
 
 def question_periods(q: Question) -> set[str]:
@@ -300,6 +324,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
     out = []
     names = q.name_keys
     for c in p.chunks:
+        if q.atype in ("person", "name", "place") and "NUM" in tags[c.i : c.j]:
+            continue
         i, j = _trim(toks, c.i, c.j)
         while i < j and (toks[i].key in q.keys and toks[i].key != head or toks[i].stop):
             i += 1  # "lobbying the Council" -> "the Council": the question's own words are not the answer
@@ -418,6 +444,8 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
         if out:
             return sorted(out, key=lambda c: -c.score)
     for s in sentences:
+        if conflicting_period(q, s):
+            continue  # "in October" against a sentence about November
         if q.numeric or q.atype in ("date", "time"):
             out.extend(quantity_candidates(q, s))
         elif q.atype in ("entity", "other"):
@@ -439,3 +467,4 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
 
 def _temporal(c: Candidate) -> bool:
     return any(is_month(w) for w in c.text.lower().split())
+

@@ -16,11 +16,13 @@ from typing import Any
 from bot.engine import compute, summary
 from bot.engine.conversation import Resolved, resolve
 from bot.engine.decide import judge, yes_or_no
-from bot.engine.evidence import Evidence, gather
+from bot.engine.evidence import Evidence, Sentence, gather
+from bot.engine.explain import explain, leans_on_previous, wants_explanation
 from bot.engine.extract import Candidate, candidates
 from bot.engine.index import IndexView
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
+from bot.engine.spelling import correct
 from bot.guard import numbers_supported
 from bot.language.tokens import key
 from bot.models import Answer, Citation, ToolCall
@@ -86,7 +88,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
         The outcome: the answer and the evidence it rests on.
 
     """
-    resolved = resolve(question, history)
+    resolved = resolve(correct(question, index), history)
     w = Work(index, question, resolved, analyse(resolved.text))
     answer = _answer(w)
     evidence = list(answer.citations)
@@ -109,12 +111,22 @@ def _answer(w: Work) -> Answer:
     top = w.ev.top(TOP_SENTENCES)
     found = candidates(q, top)
     best = found[0] if found else None
-    verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0)
+    verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0, w.resolved.followup)
     if not verdict.ok:
-        return _refuse(w, verdict.why)
+        return _refuse(w, verdict.why, quoted=None if verdict.disclosed else w.ev.sentences[0])
     if q.atype in ("yesno", "choice"):
         return _yes_no(w)
-    assert best is not None
+    if wants_explanation(q):
+        why = explain(q, w.ev, top)
+        if why is not None and (best is None or best.kind != "phrase" or q.atype in ("reason", "manner", "action")
+                                or len(best.text.split()) < 3):  # fmt: skip
+            cited = [why.sentence]
+            before = w.ev.neighbour(why.sentence, -1)
+            if leans_on_previous(why) and before is not None:
+                cited.insert(0, before)
+            return w.answer(span_answer(why.text, w.cites.marks(cited)), kind="explanation")
+    if best is None:
+        return _refuse(w, "")
     if q.atype == "list":
         return _list(w, found)
     marks = w.cites.marks([best.sentence])
@@ -130,7 +142,7 @@ def _yes_no(w: Work) -> Answer:
         hits = [o for o in w.q.options if o.lower().split()[-1] in low]
         if len(hits) == 1:
             return w.answer(span_answer(hits[0], marks))
-    return w.answer(yes_no(yes_or_no(w.q, s), marks), kind="yesno")
+    return w.answer(yes_no(yes_or_no(w.q, s, w.ev.neighbour(s, -1)), marks), kind="yesno")
 
 
 _LIST_GAP = re.compile(r"^\s*(?:,|and|or|&|, and|, or|as well as|,? ?the)?\s*(?:the\s+)?$", re.IGNORECASE)
@@ -160,9 +172,11 @@ def _list(w: Work, found: list[Candidate]) -> Answer:
     return w.answer(finish(join_list(list(dict.fromkeys(items))), marks), kind="list")
 
 
-def _refuse(w: Work, why: str) -> Answer:
+def _refuse(w: Work, why: str, quoted: Sentence | None = None) -> Answer:
     text = refusal(why)
-    if w.ev is not None and w.ev.sentences:
+    if quoted is not None:
+        text = f"{text} They state that it was not given [{w.cites.add(quoted)}]."
+    elif w.ev is not None and w.ev.sentences:
         closest = w.ev.sentences[0]
         n = w.cites.add(closest)
         text = f"{text} The closest passage is cited as [{n}]."

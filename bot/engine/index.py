@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.language.tokens import tokenize
+from bot.language.tokens import STOPWORDS, tokenize
 from bot.retrieve import HybridRetriever
 from bot.sentences import SentenceRecord
 from bot.store import Store
@@ -63,6 +63,10 @@ class IndexView(Protocol):
         """The indexed text of a span (for reading the sentence before a cited one)."""
         ...
 
+    def correction(self, word: str) -> str | None:
+        """A word of the index one edit away from an unknown word (a typo), or None."""
+        ...
+
 
 class StoreIndex:
     """:class:`IndexView` over a :class:`Store` and its :class:`HybridRetriever`."""
@@ -75,6 +79,8 @@ class StoreIndex:
         self._df: Counter[str] = Counter()
         self._n_chunks = 0
         self._fingerprint: Any = None
+        self._words: Counter[str] = Counter()
+        self._deletes: dict[str, str] = {}
 
     def embed(self, text: str) -> list[float]:
         """The query vector of a text (cached by the embedder)."""
@@ -116,9 +122,15 @@ class StoreIndex:
             if fingerprint != self._fingerprint:
                 _bm25, chunks = self.retriever._keyword_index()
                 df: Counter[str] = Counter()
+                words: Counter[str] = Counter()
                 for c in chunks:
-                    df.update({t.key for t in tokenize(c.text) if t.kind in ("word", "num")})
+                    tokens = tokenize(c.text)
+                    df.update({t.key for t in tokens if t.kind in ("word", "num")})
+                    words.update(t.low for t in tokens if t.kind == "word" and t.low.isalpha())
                 self._df, self._n_chunks, self._fingerprint = df, len(chunks), fingerprint
+                top = max(words.values(), default=1)
+                words.update({w: top for w in STOPWORDS if w.isalpha()})  # "wich" means "which", not "with"
+                self._words, self._deletes = words, _delete_index(words)
             return self._df, self._n_chunks
 
     def idf(self, key: str) -> float:
@@ -126,6 +138,21 @@ class StoreIndex:
         df, n = self._stats()
         d = df.get(key, 0)
         return 0.0 if d == 0 else math.log(1 + (n - d + 0.5) / (d + 0.5))
+
+    def correction(self, word: str) -> str | None:
+        """Symmetric-delete lookup (SymSpell style) in an index built once per index version."""
+        self._stats()
+        low = word.lower()
+        if len(low) < 4 or not low.isalpha() or low in self._words:
+            return None
+        if low in self._deletes:  # a letter missing: "investmnt"
+            return self._deletes[low]
+        best: tuple[int, str] | None = None
+        for d in _deletes(low):
+            hit = d if d in self._words else self._deletes.get(d)  # a letter too many, or one changed
+            if hit and hit != low and (best is None or self._words[hit] > best[0]):
+                best = (self._words[hit], hit)
+        return best[1] if best else None
 
     def passage(self, source: str, start: int, end: int) -> str:
         """Text of a span, from the chunks that cover it."""
@@ -138,3 +165,17 @@ class StoreIndex:
             return ""
         meta, text = res["metadatas"][0], res["documents"][0] or ""
         return text[start - int(meta["start"]) : end - int(meta["start"])]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _delete_index(words: Counter[str]) -> dict[str, str]:
+    """Every one-letter deletion of every word (length 4+) -> its most frequent source word."""
+    index: dict[str, str] = {}
+    for word, _n in words.most_common():
+        if len(word) >= 4:
+            for d in _deletes(word):
+                index.setdefault(d, word)
+    return index

@@ -242,6 +242,13 @@ def analyse(text: str) -> Question:
             subject_wh = True
     elif lows and lows[0] in AUXILIARIES:
         atype = "yesno"
+    if atype == "other" or atype == "entity" and head is None:
+        # a telegraphic question ("changan investment amount?", "What will X cost?"): its words say what it wants
+        lemmas = {t.lemma for t in tokens}
+        if lemmas & MONEY_WORDS:
+            atype = "money"
+        elif lemmas & (PERCENT_WORDS - {"share"}):
+            atype = "percent"
     if plural and atype in ("name", "place", "entity", "person"):
         atype, list_of = "list", atype
     else:
@@ -303,8 +310,9 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
     while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
         k += 1
-    if k < len(tokens) and tokens[k].kind == "word" and not tokens[k].cap and tokens[k].low not in STOPWORDS:
-        return tokens[k].lemma
+    t = tokens[k] if k < len(tokens) else None
+    if t is not None and t.kind == "word" and t.low not in STOPWORDS and (not t.cap or t.text.isupper() and len(t.text) <= 4):
+        return t.lemma  # "the CEO", "the goalie"
     return None
 
 

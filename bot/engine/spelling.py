@@ -1,0 +1,37 @@
+"""Typos in a question, corrected against the index's own vocabulary (never a general word list).
+
+A word the index never uses and the English lexicon does not know ("investmnt", "wich") is replaced by
+an index word one edit away, found through a symmetric-delete table built once per index version, so
+the cost per question is a few dictionary lookups per word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.engine.index import IndexView
+from bot.language.tokens import STOPWORDS, key, lemma
+
+_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def correct(text: str, index: IndexView) -> str:
+    """The question with unknown words replaced by their likely intended index word."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if low in STOPWORDS or lemma(low) != low or _known(low) or index.idf(key(low)) > 0:
+            return word  # an English word, or a form of a word the documents use ("Americans")
+        better = index.correction(low)
+        if not better:
+            return word
+        return better.capitalize() if word[0].isupper() else better
+
+    return _WORD.sub(fix, text)
+
+
+def _known(word: str) -> bool:
+    from bot.language.tokens import _lookup
+
+    return bool(_lookup(word)[1])
