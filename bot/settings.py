@@ -8,11 +8,18 @@ Nothing here acts on import: call :func:`load_settings` (or build
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_model_dir() -> Path:
+    """``$XDG_CACHE_HOME/docqa-bot/models`` or ``~/.cache/docqa-bot/models``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "docqa-bot" / "models"
 
 
 class Settings(BaseSettings):
@@ -50,13 +57,18 @@ class Settings(BaseSettings):
     chroma_token: SecretStr | None = Field(None, description="Bearer token for the Chroma server.")
 
     # Answering
-    llm: Literal["grounded", "openai", "llamacpp"] = Field(
-        "grounded", description="Answer engine: grounded (no generative model), openai, llamacpp."
+    llm: Literal["grounded", "openai", "llamacpp", "local"] = Field(
+        "grounded",
+        description="Answer engine: grounded (no generative model), openai, llamacpp, local (the bundled model).",
     )
     openai_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible API.")
     openai_model: str = Field("gpt-4o-mini")
     openai_api_key: SecretStr | None = Field(None)
     llamacpp_model_path: Path | None = Field(None, description="Local GGUF file for llama-cpp-python.")
+    model_dir: Path = Field(
+        default_factory=_default_model_dir, description="Where the local model is joined (BOT_LLM=local)."
+    )
+    llm_threads: int = Field(0, ge=0, le=256, description="CPU threads for local models (0 = all cores).")
     llm_timeout_s: float = Field(60.0, gt=0)
     max_question_chars: int = Field(2000, ge=10, le=100_000)
 

