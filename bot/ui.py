@@ -214,9 +214,14 @@ def render_user(question: str) -> str:
     return f'<div class="question">{_br(_esc(question))}</div>'
 
 
-def render_pending(text: str) -> str:
-    """Render an answer that is still streaming in."""
-    body = _br(_esc(text)) if text else "Searching the documents…"
+def render_pending(text: str, engine: str | None = None) -> str:
+    """Render an answer that is still streaming in (before its first word: what the engine is doing)."""
+    waiting = {
+        "local": "Searching the documents… the local model is thinking",
+        "llamacpp": "Searching the documents… the local model is thinking",
+        "openai": "Searching the documents… the model is thinking",
+    }.get(engine or "", "Searching the documents…")
+    body = _br(_esc(text)) if text else waiting
     return f'<div class="answer pending">{body}</div>'
 
 
@@ -417,6 +422,10 @@ def available_engines(settings: Settings) -> list[str]:
         engines.append("openai")
     if settings.llamacpp_model_path or settings.llm == "llamacpp":
         engines.append("llamacpp")
+    from bot.llm.local_model import installed
+
+    if settings.llm == "local" or installed():
+        engines.append("local")
     return engines
 
 
@@ -452,7 +461,8 @@ class _Actions:
             raise gr.Error(str(exc)) from None
         history = history_messages(turns)
         shown = [*chat, {"role": "user", "content": render_user(question)}]
-        yield "", [*shown, {"role": "assistant", "content": render_pending("")}], turns, gr.skip(), gr.skip()
+        engine = prefs.get("engine") or self.settings.llm
+        yield "", [*shown, {"role": "assistant", "content": render_pending("", engine)}], turns, gr.skip(), gr.skip()
         text = ""
         answer: Answer | None = None
         try:

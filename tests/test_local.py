@@ -316,3 +316,15 @@ def test_local_model_serves_two_ui_sessions_at_once(seed_bot: Any, local_model: 
         assert answer["question"] == question and answer["engine"] == "local"
     assert "81,864" in results[0][1]["text"] and "81,864" not in results[1][1]["text"]
     assert "10" in results[1][1]["text"]
+
+
+def test_ui_offers_the_local_engine_and_shows_it_thinking() -> None:
+    from bot.llm.local_model import installed
+    from bot.settings import Settings
+    from bot.ui import available_engines, render_pending
+
+    assert "the local model is thinking" in render_pending("", "local")
+    assert "thinking" not in render_pending("", "grounded")
+    assert render_pending("81,864", "local") == '<div class="answer pending">81,864</div>'
+    assert ("local" in available_engines(Settings())) == installed()
+    assert "local" in available_engines(Settings(llm="local"))

