@@ -107,20 +107,39 @@ def rich_progress(quiet: bool = False) -> Iterator[Callable[[int, int, str], Non
         yield update
 
 
-def open_bot(settings: Settings, quiet: bool = False, summary: bool = True) -> Bot:
+def open_bot(settings: Settings, quiet: bool = False, summary: bool = True, indexing: bool = False) -> Bot:
     """Build or update the index and return the bot over it.
 
     Args:
         settings: Where the documents and the index are.
         quiet: No progress bar, and the summary only when something changed.
         summary: Print the one-line index summary on stderr.
+        indexing: The command is about indexing (``bot index``): every skipped file is listed, and
+            notes about the index are shown; other commands only warn about files skipped for a new
+            reason since the last run.
     """
+    from bot.embed import MiniLMEmbeddings
+    from bot.indexer import sync_index
     from bot.service import Bot
+    from bot.store import Store
 
     # The bar is drawn only on a terminal: piped, rich would print its final frame as an extra line.
     with rich_progress(quiet or not sys.stderr.isatty()) as progress:
-        bot = Bot.open(settings, progress=progress, warn=lambda m: _err(f"Warning: {m}"))
-    report = bot.last_report
+        store = Store.open(settings)
+        embeddings = MiniLMEmbeddings(settings.embed_batch_size)
+        report = sync_index(
+            settings,
+            store=store,
+            embedder=embeddings,
+            progress=progress,
+            warn=lambda m: _err(f"Warning: {m}"),
+            repeat_warnings=indexing,
+        )
+        bot = Bot(settings, store, embeddings)
+        bot.last_report = report
+    if indexing:
+        for note in report.notes:
+            _err(f"Note: {note}")
     if summary and report and (report.indexed or report.removed or not quiet):
         _err(f"Index: {report.summary()}")
     return bot
@@ -139,7 +158,7 @@ def index_cmd(docs: DocsOpt = None, index: IndexOpt = None, quiet: bool = typer.
 
       BOT_CHROMA_URL=http://localhost:8000 bot index --docs seeds
     """
-    report = open_bot(settings_from(docs, index), quiet=quiet, summary=False).last_report
+    report = open_bot(settings_from(docs, index), quiet=quiet, summary=False, indexing=True).last_report
     if not quiet and report:
         typer.echo(report.summary())
 

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.embed import MiniLMEmbeddings
 from bot.errors import BotError, DocumentError, InputError
 from bot.load import LoadedDocument, check_docs_dir, discover, file_sha256, load_document
 from bot.models import Chunk, Fact
-from bot.settings import Settings
 from bot.sentences import SentenceRecord, document_sentences
+from bot.settings import Settings
 from bot.split import SPLITTER_VERSION, split_document
 from bot.store import DocRecord, Store, dump_manifest
 
@@ -48,6 +50,7 @@ class IndexReport:
     chunks: int = 0
     facts: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # about the index itself (e.g. an older layout)
 
     def summary(self) -> str:
         """One line for people: files, chunks, facts, skipped, seconds."""
@@ -100,6 +103,7 @@ def sync_index(
     embedder: MiniLMEmbeddings | None = None,
     progress: ProgressFn | None = None,
     warn: WarnFn | None = None,
+    repeat_warnings: bool = True,
 ) -> IndexReport:
     """Build or update the index of ``settings.docs_dir`` (plus uploads).
 
@@ -108,7 +112,9 @@ def sync_index(
         store: An open store (opened from the settings if omitted).
         embedder: The embedding model wrapper (created if omitted).
         progress: Receives embedding progress.
-        warn: Receives one-line warnings (skipped files, kept documents).
+        warn: Receives one-line warnings (skipped files and links, kept documents).
+        repeat_warnings: If False, a file skipped for the same reason by the previous run, and
+            unchanged since, is not warned about again (it is still in ``report.skipped``).
 
     Returns:
         What was done.
@@ -125,10 +131,26 @@ def sync_index(
     report = IndexReport()
     with writer_lock(settings):
         store = store or Store.open(settings)
+        store.verify()
+        report.notes = list(store.notes)
         records = store.doc_records()
-        found = list(discover(doc_roots(settings)))
-        report.files = len(found)
+        links: list[tuple[str, str]] = []
+        found = list(discover(doc_roots(settings), skipped=links))
+        report.files = len(found) + len(links)
+        previous = _read_skipped(settings)
+        seen: dict[str, list[Any]] = {}
+
+        def skip(source: str, reason: str, path: Path | None, kept: bool) -> None:
+            report.skipped.append((source, reason))
+            mark = [*_stat_key(path), reason]
+            seen[source] = mark
+            if repeat_warnings or previous.get(source) != mark:
+                warn(f"Skipped {source}: {reason}" + (" (its previous version stays indexed)" if kept else ""))
+
+        for source, reason in links:
+            skip(source, reason, None, False)
         if not found:
+            _write_skipped(settings, seen)
             raise InputError(
                 f"No documents in {settings.docs_dir}"
                 + (f"; the index keeps its {len(records)} documents." if records else ".")
@@ -143,8 +165,8 @@ def sync_index(
                     continue
                 todo.append(load_document(source, path, max_bytes=int(settings.max_file_mb * 1e6)))
             except (DocumentError, OSError) as exc:
-                report.skipped.append((source, str(exc)))
-                warn(f"Skipped {source}: {exc}" + (" (its previous version stays indexed)" if rec else ""))
+                skip(source, str(exc), path, rec is not None)
+        _write_skipped(settings, seen)
         present = {source for source, _ in found}
         report.removed = sorted(s for s in records if s not in present)
         if not todo and not report.unchanged and not records:
@@ -199,7 +221,9 @@ def _index_documents(
         batch.append(plan)
         if i + 1 < len(plans) and sum(p.work for p in batch) + plans[i + 1].work <= _COMMIT_CHUNKS:
             continue
-        items = [(c.id, c.text) for p in batch for c in p.new] + [(r.id, r.text) for p in batch for r in p.new_sentences]
+        items = [(c.id, c.text) for p in batch for c in p.new] + [
+            (r.id, r.text) for p in batch for r in p.new_sentences
+        ]
         vectors = dict(zip((i for i, _ in items), embedder.encode([t for _, t in items], tick), strict=True))
         _commit(store, batch, vectors, key)
         report.indexed.extend(p.doc.source for p in batch)
@@ -257,6 +281,39 @@ def _chunk_of(fact: Fact, chunks: list[Chunk]) -> Chunk:
         if c.start <= fact.start and fact.end <= c.end:
             return c
     return min(chunks, key=lambda c: abs(c.start - fact.start))
+
+
+_SKIPPED_FILE = "skipped.json"  # what the last run skipped, so that it is not warned about twice
+
+
+def _stat_key(path: Path | None) -> list[Any]:
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        st = None
+    return [st.st_size, st.st_mtime_ns] if st else []
+
+
+def _read_skipped(settings: Settings) -> dict[str, list[Any]]:
+    try:
+        data = json.loads((settings.index_dir / _SKIPPED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_skipped(settings: Settings, seen: dict[str, list[Any]]) -> None:
+    path = settings.index_dir / _SKIPPED_FILE
+    try:
+        if not seen:
+            path.unlink(missing_ok=True)
+            return
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(seen, indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:  # only a convenience: warnings may then repeat
+        pass
 
 
 def _write_manifest(settings: Settings, records: dict[str, DocRecord]) -> None:

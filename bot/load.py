@@ -1,14 +1,22 @@
 """Load stage: find documents in a folder and read them as text.
 
 Plain text and Markdown are decoded as UTF-8 exactly as stored (no newline
-translation), so character offsets slice the file's own text. HTML is reduced
-to its visible text with BeautifulSoup and PDF to its page text with pypdf;
-for those formats offsets refer to the extracted text.
+translation), so character offsets slice the file's own text; a file that
+starts with a UTF-16 or UTF-32 byte-order mark is decoded as such. HTML is
+reduced to its visible text with BeautifulSoup and PDF to its page text with
+pypdf; for those formats offsets refer to the extracted text.
+
+Only files inside the folder are read: a link (to a file or a folder) whose
+target lies outside it is skipped with a reason, never followed.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import logging
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +48,19 @@ class LoadedDocument:
     sha256: str
 
 
-def discover(roots: Iterable[tuple[Path, str]]) -> Iterator[tuple[str, Path]]:
+def discover(
+    roots: Iterable[tuple[Path, str]], skipped: list[tuple[str, str]] | None = None
+) -> Iterator[tuple[str, Path]]:
     """Yield ``(source, path)`` for every file under the given roots, sorted.
+
+    Links are resolved: a link to a file inside its root is read like a file; a link whose target
+    is outside the root (or missing) is not yielded but reported in ``skipped``; links to folders
+    are never followed (one outside the root is reported, one inside is indexed under its own name).
 
     Args:
         roots: ``(folder, prefix)`` pairs; ``prefix`` is prepended to the source
             names found in that folder (``""`` for the main docs folder).
+        skipped: Receives ``(source, reason)`` for each link that is not followed.
 
     Yields:
         Source name and path of each regular, non-hidden file (any suffix;
@@ -55,11 +70,51 @@ def discover(roots: Iterable[tuple[Path, str]]) -> Iterator[tuple[str, Path]]:
     for root, prefix in roots:
         if not root.is_dir():
             continue
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root)
-            if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-                continue
-            yield prefix + rel.as_posix(), path
+        base = root.resolve()
+        found: list[tuple[str, Path]] = []
+        for folder, dirnames, filenames in os.walk(root, followlinks=False):
+            here = Path(folder)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in dirnames:
+                path = here / name
+                if path.is_symlink():
+                    reason = _link_problem(path, base, "folder")
+                    if reason and skipped is not None:
+                        skipped.append((prefix + path.relative_to(root).as_posix(), reason))
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                path = here / name
+                source = prefix + path.relative_to(root).as_posix()
+                if path.is_symlink():
+                    reason = _link_problem(path, base, "file")
+                    if reason:
+                        if skipped is not None:
+                            skipped.append((source, reason))
+                        continue
+                if path.is_file():
+                    found.append((source, path))
+        found.sort()
+        yield from found
+
+
+def _link_problem(path: Path, base: Path, what: str) -> str | None:
+    """Why a link must not be followed (None: it is a link to a file inside ``base``)."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing target, or a loop
+        return "a broken link (its target does not exist)"
+    if not target.is_relative_to(base):
+        return f"a link to a {what} outside the docs folder; only files inside it are indexed"
+    return None  # inside: a file is read; a folder's files are indexed under their own names already
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True when ``path``, with every link resolved, lies inside ``folder``."""
+    try:
+        return path.resolve(strict=True).is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def check_docs_dir(docs_dir: Path) -> None:
@@ -127,14 +182,33 @@ def read_source_text(path: Path) -> str:
     return load_document(path.name, path).text
 
 
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
 def _decode(data: bytes) -> str:
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise DocumentError(
+                    f"not UTF-8 or {label} (it starts with a {label} byte-order mark, but has invalid data "
+                    f"at offset {exc.start}); convert it to UTF-8"
+                ) from None
     if b"\x00" in data[:8192]:
         raise DocumentError("binary file (contains NUL bytes)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8") from None
-    return text.removeprefix("\ufeff")
+    return text
 
 
 def _html_text(html: str) -> str:
@@ -147,17 +221,52 @@ def _html_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+class _PdfLogCollector(logging.Handler):
+    """Collects pypdf's log lines for the file being read in this thread (they go in its warning)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = getattr(self.local, "messages", None)
+        message = " ".join(record.getMessage().split())
+        if sink is not None and message and message not in sink:
+            sink.append(message)
+
+
+_PDF_LOG = _PdfLogCollector()
+_PDF_LOG_LOCK = threading.Lock()
+
+
+def _pdf_logger() -> logging.Logger:
+    """Return pypdf's logger, routed into :data:`_PDF_LOG` instead of stderr (set up once)."""
+    logger = logging.getLogger("pypdf")
+    with _PDF_LOG_LOCK:
+        if _PDF_LOG not in logger.handlers:
+            logger.addHandler(_PDF_LOG)
+            logger.propagate = False
+    return logger
+
+
 def _pdf_text(data: bytes) -> str:
     import io
 
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    _pdf_logger()
+    _PDF_LOG.local.messages = notes = []
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentError("encrypted PDF")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentError(f"unreadable PDF ({exc})") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        detail = "; ".join([str(exc), *notes][:4])
+        raise DocumentError(f"unreadable PDF ({detail})") from None
+    finally:
+        _PDF_LOG.local.messages = None
+    if notes:
+        logging.getLogger(__name__).debug("pypdf repaired a PDF while reading it: %s", "; ".join(notes))
     return "\n\n".join(p.strip() for p in pages if p.strip())

@@ -27,8 +27,8 @@ class Settings(BaseSettings):
 
     Example:
         >>> s = Settings(docs_dir="seeds", index_dir="/tmp/idx")
-        >>> s.collection
-        'docs'
+        >>> s.collection is None  # unset: one collection per docs folder, see collection_name
+        True
     """
 
     model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -36,12 +36,12 @@ class Settings(BaseSettings):
     # Corpus and index
     docs_dir: Path = Field(Path("seeds"), description="Folder of documents to index.")
     index_dir: Path = Field(Path("index"), description="Where the index (Chroma files, manifest) lives.")
-    collection: str = Field(
-        "docs",
+    collection: str | None = Field(
+        None,
         min_length=3,
         max_length=50,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$",
-        description="Chroma collection name (3+ characters).",
+        description="Chroma collection name (3+ characters); unset = one per docs folder (see collection_name).",
     )
     chunk_size: int = Field(600, ge=100, le=4000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(1, ge=0, le=5, description="Sentences repeated between neighbouring chunks.")
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Chroma location: embedded (default) or a server
     chroma_url: str | None = Field(None, description="http(s)://host:port of a Chroma server; unset = embedded.")
     chroma_token: SecretStr | None = Field(None, description="Bearer token for the Chroma server.")
+    chroma_tenant: str | None = Field(None, min_length=3, description="Chroma tenant (created if missing).")
+    chroma_database: str | None = Field(None, min_length=3, description="Chroma database (created if missing).")
 
     # Answering
     llm: Literal["grounded", "openai", "llamacpp", "local"] = Field(
@@ -87,6 +89,24 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @property
+    def project_id(self) -> str:
+        """Owner id of the records this docs folder writes: a short hash of its resolved path."""
+        import hashlib
+
+        return hashlib.sha256(str(Path(self.docs_dir).expanduser().resolve()).encode()).hexdigest()[:12]
+
+    @property
+    def collection_name(self) -> str:
+        """The Chroma collection used: ``collection`` if set, else ``<folder name>-<hash of its path>``."""
+        if self.collection:
+            return self.collection
+        import re
+
+        name = Path(self.docs_dir).expanduser().resolve().name
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("._-")[:30].strip("._-") or "docs"
+        return f"{slug}-{self.project_id[:8]}"
 
     @property
     def chroma_dir(self) -> Path:

@@ -156,12 +156,17 @@ def test_cli_bad_file_warns_in_one_line(indexed: Settings, name: str, data: byte
 
 def test_cli_empty_docs_folder(indexed: Settings, tmp_path: Path) -> None:
     before = chunk_count(indexed)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    proc = run_bot("index", "--docs", empty, "--index", indexed.index_dir)
+    (indexed.docs_dir / SEED_FILE.name).rename(tmp_path / SEED_FILE.name)  # the folder is empty for a while
+    proc = run_bot("index", "--docs", indexed.docs_dir, "--index", indexed.index_dir)
     assert proc.returncode == 2
     one_line(proc.stderr, "Error: No documents in")
     assert "the index keeps its 1 documents" in proc.stderr
+    assert chunk_count(indexed) == before
+    other = tmp_path / "other-empty"  # another folder is another project: its own (empty) collection
+    other.mkdir()
+    proc = run_bot("index", "--docs", other, "--index", indexed.index_dir)
+    assert proc.returncode == 2
+    one_line(proc.stderr, "Error: No documents in")
     assert chunk_count(indexed) == before
 
 

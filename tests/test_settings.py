@@ -12,7 +12,7 @@ from bot.settings import Settings, load_settings
 
 def test_defaults() -> None:
     s = load_settings()
-    assert s.docs_dir == Path("seeds") and s.index_dir == Path("index") and s.collection == "docs"
+    assert s.docs_dir == Path("seeds") and s.index_dir == Path("index") and s.collection is None
     assert s.chroma_url is None and s.llm == "grounded"
     assert s.chroma_dir == Path("index/chroma") and s.uploads_dir == Path("index/uploads")
 
