@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from bot.engine.evidence import Sentence
 from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.facts import clause_bounds, subject_of
-from bot.language.quantities import Quantity
+from bot.language.quantities import Quantity, find_quantities
 from bot.language.tokens import MONTHS, NEGATIONS, STOPWORDS, Token, is_month, key
 
 MAX_PHRASE = 7
@@ -32,7 +32,7 @@ _BOUNDARY_WORDS = frozenset(
 _PLACE_PREPS = frozenset({"in", "at", "from", "near", "to", "across", "into", "outside", "inside", "throughout"})
 _REASON_OPENERS = ("because of", "because", "due to", "owing to", "thanks to", "since", "so that", "in order to", "as")
 _KIND_FOR = {
-    "count": ("count",), "amount": ("count", "money"), "money": ("money",), "percent": ("percent",),
+    "count": ("count",), "amount": ("count", "money", "percent"), "money": ("money",), "percent": ("percent",),
     "duration": ("duration",), "age": ("count",), "distance": ("count",), "size": ("count",),
     "frequency": ("count",), "speed": ("count",), "date": ("date", "year"), "time": ("time", "date"),
 }  # fmt: skip
@@ -98,16 +98,21 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     toks, where = s.parsed.tokens, anchors(q, s)
     out = []
     question_numbers = {t.low for t in q.tokens if t.kind == "num"}
-    entities = {key(w) for w in _entity_names(q)}
-    if entities and not (entities & s.parsed.keys) and not _refers_back(s):
-        return []  # "How many GWh did X ship?" is not answered by a sentence that never names X
+    question_values = {v for x in find_quantities(q.text) for v in x.values}
+    numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
+    entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
+    unnamed = bool(entities) and not (entities & s.parsed.keys) and not _refers_back(s)
     for qt in _split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
+        if qt.value is not None and qt.value in question_values:
+            continue  # "a family of four": the question's own number is not the answer
         fit = _subject_fit(q, s, qt)
         if fit < 0:
             continue  # the sentence gives this number for someone else
-        score = s.score + 0.3 * _proximity(qt.i, qt.j, where, q, s) + fit
+        score = s.score + 0.3 * _proximity(qt.i, qt.j, where, q, s) + fit - (UNNAMED if unnamed else 0.0)
+        if not q.numeric:
+            score += 0.15 if numeric_ask else -0.1
         if q.head and qt.unit and (qt.unit == q.head or qt.unit.rstrip("s") == q.head.rstrip("s")):
             score += 0.3
         elif q.head and qt.unit and q.atype == "count":
@@ -127,6 +132,32 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
 NOW = re.compile(r"\b(now|currently|today|at present|these days|latest|after|new)\b", re.I)
 BEFORE = re.compile(r"\b(before|previously|originally|used to|earlier|initially|at first|prior)\b", re.I)
 PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", "q2", "q3", "q4"}
+
+
+UNNAMED = 0.35
+"""Penalty of a number from a sentence that never names what the question asks about."""
+NUMERIC_NOUNS = frozenset(
+    "sale sales traffic price cost subsidy median average number population rate record score salary revenue "
+    "budget total amount circulation attendance figure percentage share age height weight distance speed value "
+    "profit loss income wage fee fine toll count tally margin".split()
+)
+"""Nouns whose "what is X's <noun>?" asks for a number."""
+PERSON_CUES_BEFORE = frozenset(
+    "mr mrs ms dr prof sen rep gov president secretary minister senator governor judge coach captain "
+    "general director chairman professor officer agent".split()
+)
+PERSON_CUES_AFTER = frozenset("said says told added wrote asked replied explained noted argued according".split())
+
+
+def _person_like(toks: list[Token], i: int, j: int) -> bool:
+    """A name a person bears: after a title ("Mr.", "Secretary") or before a speech verb ("... said")."""
+    before = toks[i - 1].low.rstrip(".") if i > 0 else ""
+    inside = toks[i].low.rstrip(".")
+    after = toks[j].low if j < len(toks) else ""
+    after2 = toks[j + 1].low if j + 1 < len(toks) and toks[j].text == "," else ""
+    return inside in PERSON_CUES_BEFORE or before in PERSON_CUES_BEFORE or after in PERSON_CUES_AFTER or (
+        after2 in ("a", "the", "who")
+    )
 
 
 def _entity_names(q: Question) -> set[str]:
@@ -233,6 +264,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.12  # a proper name is the natural answer to who/which-company questions
         if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
             score += 0.15  # "built by X" answers "Who built ...?"
+        if q.atype == "person" and _person_like(toks, nm.i, nm.j):
+            score += 0.12
         if words & asked:
             score -= 0.15
         text, start, end = _span(s, nm.i, nm.j)
@@ -358,6 +391,10 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.2 if has_name and before in _PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in span):
             score += 0.15
+        if c.j - c.i > 2 and any(toks[k].low == "of" for k in range(c.i, c.j)):
+            score += 0.03  # "the rise of mobile devices" over "the rise"
+        if q.atype == "person" and has_name and not _person_like(toks, i, j):
+            score -= 0.08
         if q.subject_wh and j <= first_anchor:
             score += 0.05
         elif not q.subject_wh and i > last_anchor:
@@ -424,9 +461,9 @@ def acronym_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if t.low != target:
             continue
         if 0 < i < len(toks) - 1 and toks[i - 1].text == "(" and toks[i + 1].text == ")":
-            nm = next((n for n in s.parsed.names if n.j == i - 1), None)
-            if nm is not None:
-                text, start, end = _span(s, nm.i, nm.j)
+            a = _expansion_start(toks, i - 1, len([c for c in q.acronym if c.isalpha()]))
+            if a is not None:
+                text, start, end = _span(s, a, i - 1)
                 out.append(Candidate(text, start, end, s, s.score + 0.6, "name"))
         if i + 2 < len(toks) and toks[i + 1].text == "(":
             nm = next((n for n in s.parsed.names if n.i == i + 2), None)
@@ -434,6 +471,19 @@ def acronym_candidates(q: Question, s: Sentence) -> list[Candidate]:
                 text, start, end = _span(s, nm.i, nm.j)
                 out.append(Candidate(text, start, end, s, s.score + 0.6, "name"))
     return out
+
+
+def _expansion_start(toks: list[Token], end: int, letters: int) -> int | None:
+    """Start of the words before ``end`` whose capitals spell an abbreviation ("Base Realignment and Closure")."""
+    k, caps = end, 0
+    while k > 0 and caps < letters:
+        t = toks[k - 1]
+        if t.cap:
+            caps += 1
+        elif t.low not in ("and", "of", "for", "the", "&", "de", "on", "in"):
+            break
+        k -= 1
+    return k if caps == letters or (caps >= 2 and caps >= letters - 1) else None
 
 
 def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
@@ -459,12 +509,34 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(reason_candidates(q, s))
         if q.head and q.atype in ("entity", "other", "person", "place"):
             out.extend(head_candidates(q, s))
-        if q.atype in ("date", "time"):
-            out.extend(c for c in name_candidates(q, s) if _temporal(c))
+        if q.atype in ("date", "time", "duration"):
+            out.extend(time_word_candidates(q, s))
     out.sort(key=lambda c: -c.score)
     return out
 
 
-def _temporal(c: Candidate) -> bool:
-    return any(is_month(w) for w in c.text.lower().split())
+_TIME_WORDS = re.compile(
+    r"\b(?:(?:on|last|next|this|early|late)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"
+    r"|\b(?:yesterday|today|tomorrow|tonight|recently)\b"
+    r"|\b(?:in|during|since|until|by)\s+(?:early\s+|late\s+|mid-?)?(?:january|february|march|april|june|july|august|"
+    r"september|october|november|december)\b"
+    r"|\b(?:in\s+)?the\s+(?:coming|past|last|next|previous|following)\s+(?:few\s+)?(?:days?|weeks?|months?|years?|decades?)\b"
+    r"|\b(?:last|next|this|that)\s+(?:week|month|year|season|spring|summer|fall|autumn|winter|night|morning|evening)\b"
+    r"|\b(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth)\s+century\b|\b\d{1,2}(?:st|nd|rd|th)-century\b"
+    r"|\b(?:\w+-(?:day|week|month|year|hour|minute))\b",
+    re.IGNORECASE,
+)
+
+
+def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """Times without a date written in numbers: "on Thursday", "in the coming weeks", "17th-century"."""
+    where, out = anchors(q, s), []
+    toks = s.parsed.tokens
+    for m in _TIME_WORDS.finditer(s.record.text):
+        start, end = s.record.start + m.start(), s.record.start + m.end()
+        i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
+        j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
+        score = s.score + 0.25 * _proximity(i, j, where, q, s) - 0.05
+        out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
+    return out
 

@@ -90,6 +90,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
     """
     resolved = resolve(correct(question, index), history)
     w = Work(index, question, resolved, analyse(resolved.text))
+    w.q.soft_names = resolved.followup and resolved.text != question
     answer = _answer(w)
     evidence = list(answer.citations)
     if w.ev is not None:

@@ -100,6 +100,7 @@ class Question:
     subject_wh: bool = False  # the question word is the subject ("Who bought X?")
     summary_scope: str = ""  # "the part about X" of a summary request
     weights: dict[str, float] = field(default_factory=dict)  # term key -> weight x rarity (set by evidence)
+    soft_names: bool = False  # names filled in from an earlier turn (a guess, not the user's words)
     list_of: str = ""  # for a list question, the type of its items
     acronym: str = ""  # "What does X stand for?" -> "X"
 
@@ -135,7 +136,9 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
         t = tokens[j]
         if t.kind != "word" or t.low in AUXILIARIES or (t.verb and not (counted and j == k)):
             return None, j
-        if t.low in ("more", "fewer", "less", "additional", "other", "different", "exact", "total", "of"):
+        if t.low in ("more", "fewer", "less", "additional", "other", "different", "exact", "total", "of") or (
+            t.kind == "num" or t.low in ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+        ):
             j += 1
             continue
         if t.low in ("kind", "type", "sort", "form") and j + 2 < len(tokens) and tokens[j + 1].low == "of":
@@ -237,7 +240,8 @@ def analyse(text: str) -> Question:
         if head is None:
             nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
             subject_wh = nxt not in AUXILIARIES
-            atype = "action" if re.search(r"\b(?:do|doing|did|does|done)\s*\??\s*$", text, re.I) else "entity"
+            does = [t for t in tokens[wh_i + 2 :] if t.low in ("do", "doing", "done")]
+            atype = "action" if does or re.search(r"\b(?:do|did|does)\s*\??\s*$", text, re.I) else "entity"
         elif after < len(tokens) and tokens[after].low not in AUXILIARIES:
             subject_wh = True
     elif lows and lows[0] in AUXILIARIES:
@@ -310,6 +314,8 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
     while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
         k += 1
+    while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:
+        k += 1  # "the strongest influence"
     t = tokens[k] if k < len(tokens) else None
     if t is not None and t.kind == "word" and t.low not in STOPWORDS and (not t.cap or t.text.isupper() and len(t.text) <= 4):
         return t.lemma  # "the CEO", "the goalie"

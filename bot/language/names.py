@@ -15,6 +15,10 @@ from bot.language.tokens import MONTHS, STOPWORDS, TITLES, WEEKDAYS, Token
 _JOINERS = frozenset({"of", "de", "del", "der", "van", "von", "la", "le", "du", "da", "&", "al", "bin", "y"})
 _OPENERS = frozenset({'"', "“", "‘", "'", "(", "[", ":", "—", "–", "-"})
 _NOT_NAMES = frozenset(MONTHS) | WEEKDAYS | {"i"}
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand".split()
+)
+_INTERJECTIONS = frozenset("oh ah yes no well hello howdy hey alas okay ok".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,10 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
         last = j
         while last > first and tokens[last - 1].low in _JOINERS:
             last -= 1
-        if last > first and not (last - first == 1 and tokens[first].low.rstrip(".") in TITLES):
+        single = last - first == 1 and (
+            tokens[first].low.rstrip(".") in TITLES | STOPWORDS | _NUMBER_WORDS | _INTERJECTIONS
+        )
+        if last > first and not single:
             start, end = tokens[first].start, tokens[last - 1].end
             raw = text[start - offset : end - offset] if text else " ".join(t.text for t in tokens[first:last])
             names.append(Name(first, last, raw, start, end))

@@ -42,6 +42,7 @@ _APPROX = frozenset("about around roughly nearly almost approximately some circa
 _LOWER = ("more than", "over", "above", "at least", "exceeding", "upwards of")
 _UPPER = ("less than", "fewer than", "under", "below", "up to", "at most", "as much as", "as many as")
 _RANGE_JOINERS = {"-", "–", "—", "to", "and"}
+_COMPOUND_UNITS = {"acre", "mile", "foot", "yard", "meter", "metre", "ton", "pound", "story", "storey", "seat", "page"}
 
 
 @dataclass(frozen=True)
@@ -187,17 +188,18 @@ def _date_around(tokens: list[Token], i: int, j: int, value: float) -> tuple[int
         elif j + 2 < n and tokens[j + 1].text == "," and (y := year_at(j + 2)) is not None:
             end, year = j + 3, y
         return i, end, (year, m, iv)
+    before = i - 2 if i >= 2 and tokens[i - 1].text == "." else i - 1  # "Dec. 15"
     # "January 8, 1919", "January 8", "August 15-18, 1969" (the first day)
-    if 1 <= iv <= 31 and (m := month_at(i - 1)) is not None:
+    if 1 <= iv <= 31 and (m := month_at(before)) is not None:
         end, year = j, None
         if end + 1 < n and tokens[end].text in {"-", "–"} and tokens[end + 1].kind == "num":
             end += 2
         if end + 1 < n and tokens[end].text == "," and (y := year_at(end + 1)) is not None:
             end, year = end + 2, y
-        return i - 1, end, (year, m, iv)
+        return before, end, (year, m, iv)
     # "January 1919", "in November 2013"
-    if 1000 <= iv <= 2100 and (m := month_at(i - 1)) is not None:
-        return i - 1, j, (iv, m, None)
+    if 1000 <= iv <= 2100 and (m := month_at(before)) is not None:
+        return before, j, (iv, m, None)
     return None
 
 
@@ -245,6 +247,14 @@ def _quantity_at(toks: list[Token], i: int, text: str, offset: int) -> Quantity 
             start = i - 2
     elif i > 0 and toks[i - 1].low.upper() in CURRENCY_NAMES and toks[i - 1].text.isupper():
         start, currency = i - 1, toks[i - 1].low.upper()
+    hyphenated = re.fullmatch(r"([a-z]+|\d+)-([a-z]+)", tok.low) if tok.kind == "word" else None
+    if hyphenated and hyphenated.group(2) in {*TIME_UNITS, *_COMPOUND_UNITS}:
+        first = hyphenated.group(1)
+        value = _digits(first) if first.isdigit() else (_word_value(first) if first in _NUMBER_WORDS else None)
+        if value is not None:  # "a two-week trial", "600-acre"
+            unit = hyphenated.group(2)
+            kind = "duration" if unit in TIME_UNITS else "count"
+            return _make(toks, i, i + 1, text, offset, value, kind=kind, unit=unit, word=not first.isdigit())
     read = _number_at(toks, i)
     if read is None:
         return None
