@@ -246,7 +246,7 @@ def facts_cmd(
 
       bot facts --json > facts.json
     """
-    from bot.tools import facts_about
+    from bot.facts import facts_about
 
     facts = facts_about(open_bot(settings_from(docs, index), quiet=True).facts(), subject)
     if as_json:

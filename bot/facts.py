@@ -192,3 +192,11 @@ def measure_lemma(word: str, fuzzy: bool = False) -> str:
 
     del fuzzy
     return lemma(word.strip())
+
+
+def facts_about(facts: list[Fact], subject: str | None) -> list[Fact]:
+    """The facts whose subject, object or sentence names ``subject`` (all facts when it is empty); for listings."""
+    if not subject:
+        return list(facts)
+    low = subject.lower()
+    return [f for f in facts if low in (f.subject or "").lower() or low in (f.object or "").lower() or low in f.sentence.lower()]

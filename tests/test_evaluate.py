@@ -387,7 +387,9 @@ def test_run_eval_with_stub_records_errors_and_goes_on(tmp_path: Path) -> None:
     bot = StubBot()
     progress: list[tuple[int, int]] = []
     result = run_eval(qs, bot, engine="grounded", progress=lambda d, t, _: progress.append((d, t)))
-    assert [c[2] for c in bot.calls] == ["grounded"] * 4 and bot.calls[1][1] == ["earlier"]
+    assert [c[2] for c in bot.calls] == ["grounded"] * 4
+    # "earlier" was not asked in this run, so no answer of the bot is put back: just the user turn
+    assert bot.calls[1][1] == [{"role": "user", "content": "earlier"}]
     assert progress[0] == (0, 4) and progress[-1] == (4, 4)
     by_id = {i.question.id: i for i in result.items}
     assert by_id["boom"].error == "RuntimeError: engine exploded" and not by_id["boom"].passed
@@ -500,3 +502,69 @@ def test_cli_min_score_exit_codes(tiny_docs: Path, tmp_path: Path) -> None:
     assert lenient.returncode == 0, lenient.stderr
     summary = json.loads((tmp_path / "lenient" / "summary.json").read_text())
     assert summary["questions"] == 2 and summary["engine"] == "grounded"
+
+
+# --------------------------------------------------------------------------- own words, F1, replay
+
+
+def test_own_words_stops_at_quotes_markers_and_source_lists() -> None:
+    from bot.evaluate.matching import own_words
+
+    assert own_words("Condé Nast [1]. Source: “Condé Nast bought it”") == "Condé Nast "
+    assert own_words('According to the documents: "Acme shipped 5"') == ""
+    assert own_words("4 days: 12 January − 8 January [1][2].") == "4 days: 12 January − 8 January "
+    assert own_words("No marker at all.") == "No marker at all."
+
+
+def test_token_f1_is_squads() -> None:
+    from bot.evaluate.matching import best_f1, normalize_answer, token_f1
+
+    assert normalize_answer("The  Rise, of mobile devices! [1]") == "rise of mobile devices"
+    assert token_f1("Condé Nast [1].", "Condé Nast") == 1.0
+    assert token_f1("Condé Nast bought it", "Condé Nast") == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("nothing alike", "Condé Nast") == 0.0
+    assert best_f1("13 of his last 16", ["13 of his last 16", "13"]) == 1.0
+    assert best_f1("x", []) is None
+
+
+class QuotingBot:
+    """Answers with the reference only inside a quoted passage (a quote dump), or in its own words."""
+
+    def __init__(self, own: bool) -> None:
+        self.own = own
+        self.calls: list[Any] = []
+
+    def ask(self, question: str, history: Any = (), engine: str | None = None) -> Answer:
+        self.calls.append(list(history))
+        text = "Acme [1]." if self.own else "According to the documents: “Acme bought it.” [1]"
+        cite = Citation(n=1, source="a.txt", start=0, end=15, quote="Acme bought it.")
+        return Answer(question=question, resolved_question=question, text=text, citations=[cite])
+
+
+def test_own_words_and_quoted_scores_differ_for_a_quote_dump() -> None:
+    q = Question(id="q", question="Who bought it?", expected_any=["Acme"], gold=["Acme"])
+    dump = grade(q, QuotingBot(own=False).ask(q.question))
+    said = grade(q, QuotingBot(own=True).ask(q.question))
+    assert dump.quoted and not dump.own_words and dump.f1 == 0.0
+    assert said.quoted and said.own_words and said.f1 == 1.0
+    summary = summarize([dump.record(), said.record()])
+    assert summary["own_words"] == 0.5 and summary["quoted"] == 1.0 and summary["own_words_f1"] == 0.5
+
+
+def test_replay_puts_the_bots_own_earlier_answers_into_follow_ups() -> None:
+    qs = [
+        Question(id="a", question="Who bought it?"),
+        Question(id="b", question="When?", history=["Who bought it?"]),
+        Question(id="c", question="Why?", history=["Who bought it?", "When?"]),
+    ]
+    bot = QuotingBot(own=True)
+    run_eval(qs, bot)
+    assert bot.calls[0] == []
+    assert bot.calls[1] == [
+        {"role": "user", "content": "Who bought it?"},
+        {"role": "assistant", "content": "Acme [1].", "citations": [{"source": "a.txt", "start": 0, "end": 15}]},
+    ]
+    assert [m["role"] for m in bot.calls[2]] == ["user", "assistant", "user", "assistant"]
+    plain = QuotingBot(own=True)
+    run_eval(qs, plain, replay=False)
+    assert plain.calls[2] == ["Who bought it?", "When?"]

@@ -240,4 +240,7 @@ def try_compute(w: Work) -> Answer | None:
     if op is None:
         return derived.try_derived(w)
     w.ev = gather(w.index, w.q, w.resolved.query, w.resolved.extra_terms, w.resolved.near, chunks=6)
-    return _HANDLERS[op.kind](w, op, w.ev.top(READ))
+    done = _HANDLERS[op.kind](w, op, w.ev.top(READ))
+    if done is None and op.kind == "difference":
+        return derived.try_derived(w)  # "how many more X now than before?" is a change over time
+    return done

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.engine.evidence import Evidence, Sentence
 from bot.engine.extract import Candidate, anchors
-from bot.engine.question import Question
+from bot.engine.question import NAME_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, Question
 from bot.language.tokens import NEGATIONS, TITLES, key
 
 MIN_SENTENCE = 0.30
@@ -43,6 +43,8 @@ NOT_DISCLOSED = re.compile(
     re.IGNORECASE,
 )
 _JOINERS = frozenset({"of", "de", "the", "and", "&", "for"})
+TYPE_NOUNS = PERSON_NOUNS | PLACE_NOUNS | TIME_NOUNS | NAME_NOUNS | {"name", "kind", "type", "thing", "reason", "way"}
+"""Asked nouns that name a type of answer, not something the documents must mention."""
 
 
 def missing_names(q: Question, ev: Evidence, index_known: Callable[[str], bool]) -> list[str]:
@@ -76,7 +78,14 @@ def judge(
     top = ev.sentences[0]
     if not followup and q.atype != "summary" and not (top.matched & q.keys) and top.dense < DENSE_ALONE:
         return Verdict(False, "")  # no word of the question in the best passage, and not close in meaning
-    if q.head and not index_known(q.head) and not (top.matched & q.all_keys - q.name_keys) and top.dense < DENSE_ALONE:
+    if (
+        not followup
+        and q.head
+        and q.head not in TYPE_NOUNS
+        and not index_known(q.head)
+        and not (top.matched & q.all_keys - q.name_keys)
+        and top.dense < DENSE_ALONE
+    ):
         return Verdict(False, f"anything about the {q.head}")  # "Who is the CEO of X?" where no CEO is mentioned
     if q.numeric and not_disclosed(q, top):
         return Verdict(False, "", disclosed=False)
@@ -84,6 +93,10 @@ def judge(
         return Verdict(True)
     if best is None or best.score < MIN_CANDIDATE:
         return Verdict(False, "")
+    if q.atype in ("person", "name") and not followup and best.sentence.dense < DENSE_ALONE:
+        said = best.sentence.parsed.keys
+        if not (said & (q.all_keys - q.name_keys - {key(q.head or "")})) and len(q.keys - q.name_keys) > 0:
+            return Verdict(False, "")  # "Who runs X?" met by a sentence that only names X: no role, no answer
     return Verdict(True)
 
 

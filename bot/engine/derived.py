@@ -13,9 +13,10 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.engine.evidence import Sentence, gather
+from bot.engine.extract import split_changes
 from bot.engine.operands import READ, Found, answer, fmt, locate, record
 from bot.engine.phrase import finish
-from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, Quantity, find_quantities
+from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, NUMBER_WORDS, SCALES, Quantity, find_quantities
 from bot.language.tokens import tokenize
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ COMBINED = re.compile(r"\b(combined|together|in total|altogether|jointly)\b", re
 REMAINDER = re.compile(r"\b(other than|besides|apart from|excluding|the rest|remaining|remainder)\b", re.I)
 CHANGE = re.compile(
     r"\b(grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|change[ds]?|add(?:ed)?|new|"
-    r"fall|fell|drop(?:ped)?|decline[ds]?|decrease[ds]?|shr[ai]nk|cut)\b",
+    r"fall|fell|drop(?:ped)?|decline[ds]?|decrease[ds]?|shr[ai]nk|cut|now than before|than (?:before|previously))\b",
     re.I,
 )
 PERCENT_Q = re.compile(r"\b(percent(?:age)?|%|share)\b", re.I)
@@ -178,24 +179,15 @@ def _valuation(w: Work, per_point: bool) -> Answer | None:
 def _from_to(s: Sentence) -> tuple[Quantity, Quantity] | None:
     """``from X to Y`` (a range read as a change) or ``Y, up/down from X``."""
     toks = s.parsed.tokens
-    for q in s.parsed.quantities:
-        if q.is_range and q.i > 0 and toks[q.i - 1].low == "from" and q.low is not None:
-            low_q = _part(q, q.low)
-            high_q = _part(q, q.high or 0)
-            first = q.text.split(" to ")[0]
-            return (low_q if first.strip() else low_q), high_q
+    ends = [q for q in split_changes(s) if q.bound in ("from", "to")]
+    if len(ends) >= 2:
+        return ends[0], ends[1]
     qs = s.parsed.quantities
     for a, b in zip(qs, qs[1:], strict=False):
         between = " ".join(t.low for t in toks[a.j : b.i])
         if re.search(r"\b(up|down|rising|falling|compared)?\s*(from|with|against)\b", between) and a.kind == b.kind:
             return b, a
     return None
-
-
-def _part(q: Quantity, value: float) -> Quantity:
-    from dataclasses import replace
-
-    return replace(q, value=value, low=None, high=None)
 
 
 def _change(w: Work) -> Answer | None:
@@ -215,19 +207,26 @@ def _change(w: Work) -> Answer | None:
             diff = record(w, f"abs({new.value:g} - {old.value:g})")
             if diff is None:
                 return None
-            unit = CURRENCY_NAMES.get(new.currency or "", "") if new.kind == "money" else (new.unit or "")
-            text = f"{fmt(diff)} {_unit_text(new, unit)}: from {_bare(old)} to {_bare(new)}".replace("  ", " ")
+            text = f"{fmt(diff)} {_unit_text(new)}: from {_bare(old)} to {_bare(new)}".replace("  ", " ")
         return w.answer(finish(text, w.cites.marks([s])), kind="derived")
     return None
 
 
 def _bare(q: Quantity) -> str:
-    return fmt(q.value) if q.value is not None and q.is_range is False and " to " in q.text else q.text
+    """The number of a quantity as written, without its unit ("four" of "four terminals")."""
+    words = [x for x in q.text.split() if re.fullmatch(r"[$€£¥]?[\d.,]+%?", x) or x.lower() in NUMBER_WORDS | set(SCALES)]
+    return " ".join(words) if words else q.text
 
 
-def _unit_text(q: Quantity, unit: str) -> str:
-    words = [t.text for t in q.tokens if t.kind == "word" and not t.low[0].isdigit()]
-    return " ".join(w for w in words if w.lower() not in {"from", "to", "and", "between"}) or unit
+def _unit_text(q: Quantity) -> str:
+    """The unit of a quantity as written ("terminals", "kronor", "GWh")."""
+    if q.kind == "money":
+        return CURRENCY_NAMES.get(q.currency or "", "")
+    if q.kind == "percent":
+        return "percent"
+    words = [t.text for t in q.tokens if t.kind == "word" and t.low.split("-")[0] not in NUMBER_WORDS]
+    words = [w for w in words if w.lower() not in {"from", "to", "and", "between"} | set(SCALES)]
+    return " ".join(words)
 
 
 def _range_stat(w: Work) -> Answer | None:
@@ -276,6 +275,34 @@ def _objects(w: Work) -> list[str]:
     return [x for x in m if x in w.q.names] if len(w.q.names) > 1 else []
 
 
+COMPARE = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|against)\b", re.I)
+
+
+def _compare(w: Work) -> Answer | None:
+    """Two named subjects' figures of one kind side by side, and their difference."""
+    assert w.ev is not None
+    holders = [n for n in w.q.names if n.lower() not in {x.lower() for x in _objects(w)}]
+    if len(holders) < 2:
+        return None
+    found: list[Found] = []
+    kinds = ("percent",) if PERCENT_Q.search(w.q.text) or "stake" in w.q.text.lower() else ("count", "money", "percent")
+    for name in holders[:2]:
+        f = locate(w, name, w.ev.top(READ), kinds, exclude=tuple(x.quantity for x in found))
+        if f is None or f.value is None:
+            return None
+        found.append(f)
+    a, b = found
+    assert a.value is not None and b.value is not None
+    diff = record(w, f"abs({a.value:g} - {b.value:g})")
+    if diff is None:
+        return None
+    more = holders[0] if a.value >= b.value else holders[1]
+    unit = _unit_text(a.quantity)
+    text = (f"{holders[0]} {a.quantity.text} against {holders[1]} {b.quantity.text}: {more} has {fmt(diff)} "
+            f"{unit} more" if diff else f"{holders[0]} and {holders[1]} both have {a.quantity.text}")  # fmt: skip
+    return w.answer(finish(text, w.cites.marks([a.sentence, b.sentence])), kind="derived")
+
+
 def try_derived(w: Work) -> Answer | None:
     """Valuations, conversions and other figures derived from the evidence (None when not asked)."""
     text = w.q.text
@@ -284,7 +311,8 @@ def try_derived(w: Work) -> Answer | None:
     wants = (
         VALUATION.search(text) and not RANGE_WIDTH.search(text) or PER_POINT.search(text) or target or
         RATE_Q.search(text) and len(codes) >= 2 or COMBINED.search(text) or REMAINDER.search(text) or
-        RANGE_WIDTH.search(text) or RANGE_MID.search(text) or CHANGE.search(text) and w.q.numeric
+        RANGE_WIDTH.search(text) or RANGE_MID.search(text) or CHANGE.search(text) and w.q.numeric or
+        COMPARE.search(text) and len(w.q.names) >= 2
     )  # fmt: skip
     if not wants:
         return None
@@ -301,6 +329,8 @@ def try_derived(w: Work) -> Answer | None:
         return _conversion(w, target)
     if RANGE_WIDTH.search(text) or RANGE_MID.search(text):
         return _range_stat(w)
+    if COMPARE.search(text) and len(w.q.names) >= 2:
+        return _compare(w)
     if REMAINDER.search(text):
         return _shares(w, remainder=True)
     if COMBINED.search(text):

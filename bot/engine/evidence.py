@@ -30,7 +30,7 @@ NEAREST = 8
 W_DENSE, W_LEXICAL, W_CHUNK, W_NAMES = 0.55, 0.4, 0.08, 0.15
 WINDOW_BEFORE, WINDOW_AFTER = 600, 1500
 """Characters around the previous answer whose sentences a follow-up always considers."""
-NEAR_SAME_DOC, NEAR_CLOSE = 0.12, 0.15
+NEAR_SAME_DOC, NEAR_CLOSE = 0.3, 0.15
 """Bonus of a follow-up's sentences in the previous answer's document, and close after it."""
 
 

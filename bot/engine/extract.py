@@ -102,7 +102,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
     entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
     unnamed = bool(entities) and not (entities & s.parsed.keys) and not _refers_back(s)
-    for qt in _split_changes(s):
+    for qt in split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
         if qt.value is not None and qt.value in question_values:
@@ -200,7 +200,7 @@ def sentence_periods(s: Sentence) -> set[str]:
     return out
 
 
-def _split_changes(s: Sentence) -> list[Quantity]:
+def split_changes(s: Sentence) -> list[Quantity]:
     """Quantities, with each "from X to Y" range read as its two ends (``bound`` "from" and "to")."""
     out = []
     toks = s.parsed.tokens
@@ -250,8 +250,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
     out = []
     for nm in s.parsed.names:
         words = {key(w) for w in nm.text.split()}
-        if words & asked and not (words - asked):
-            continue
+        if words & asked and not (words - asked) or _aliases(s, nm) & asked:
+            continue  # the question's own name, or its long form ("Andean Fruit Exporters (AFE)")
         if any(is_month(w) for w in words):
             continue
         score = s.score + 0.3 * _proximity(nm.i, nm.j, where, q, s)
@@ -262,6 +262,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.1
         if q.atype in ("person", "name", "list"):
             score += 0.12  # a proper name is the natural answer to who/which-company questions
+        if q.head and any(t.key == key(q.head) for t in toks[max(0, nm.i - 4) : nm.i]):
+            score += 0.25  # "rivals such as X", "the automaker X"
         if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
             score += 0.15  # "built by X" answers "Who built ...?"
         if q.atype == "person" and _person_like(toks, nm.i, nm.j):

@@ -41,6 +41,11 @@ class BotView(Protocol):
         """All numeric facts of the index."""
         ...
 
+    @property
+    def engine_index(self) -> Any:
+        """The index as the answer engine sees it (:class:`bot.engine.index.IndexView`)."""
+        ...
+
 
 def visible(text: str) -> str:
     """Return what a reader should see of raw model text: no <think> blocks or <tool_call> markup."""

@@ -79,17 +79,10 @@ def history_messages(history: History) -> list[BaseMessage]:
 
 
 def default_tools(bot: BotView) -> list[BaseTool]:
-    """Make the numeric tools over the index's facts, minus facts stated by instruction-like sentences."""
-    try:
-        from bot.tools import make_tools
-    except ImportError:
-        return []
-    from bot.guard import looks_like_injection
+    """The numeric tools over the bot's index (their lookups are bounded by the evidence they retrieve)."""
+    from bot.tools import make_tools
 
-    def get_facts() -> list[Fact]:
-        return [f for f in bot.facts() if not looks_like_injection(f.sentence)]
-
-    return list(make_tools(get_facts))
+    return list(make_tools(bot.engine_index))
 
 
 def citation_for(src: Source, answer: str) -> Citation:
