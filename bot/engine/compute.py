@@ -165,7 +165,7 @@ def _sum(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None:
     kinds = ("percent",) if "percent" in op.context.lower() or "percentage" in op.context.lower() else NUMERIC
     found: list[Found] = []
     for p in op.parts:
-        f = locate(w, p, sentences, kinds, exclude=tuple(x.quantity for x in found))
+        f = locate(w, f"{p} {op.context}", sentences, kinds, exclude=tuple(x.quantity for x in found))
         if f is None or f.value is None:
             return None
         found.append(f)

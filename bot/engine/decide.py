@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.engine.evidence import Evidence, Sentence
 from bot.engine.extract import Candidate, anchors
-from bot.engine.question import NAME_NOUNS, PERSON_NOUNS, PLACE_NOUNS, TIME_NOUNS, Question
+from bot.engine.question import Question
 from bot.language.tokens import NEGATIONS, TITLES, key
 
 MIN_SENTENCE = 0.30
@@ -23,6 +23,8 @@ MIN_CANDIDATE = 0.42
 """A candidate scoring below this is not an answer."""
 DENSE_ALONE = 0.6
 """A best passage sharing no word with the question must be at least this close in meaning."""
+DENSE_SURE = 0.75
+"""... and this close when the noun the question asks about is one the documents never use."""
 
 
 @dataclass
@@ -43,7 +45,16 @@ NOT_DISCLOSED = re.compile(
     re.IGNORECASE,
 )
 _JOINERS = frozenset({"of", "de", "the", "and", "&", "for"})
-TYPE_NOUNS = PERSON_NOUNS | PLACE_NOUNS | TIME_NOUNS | NAME_NOUNS | {"name", "kind", "type", "thing", "reason", "way"}
+TYPE_NOUNS = frozenset(
+    "person people man woman boy girl child name kind type thing reason way place city country town area time "
+    "year date day month company firm group team".split()
+)
+ROLE_VERBS = frozenset({"run", "lead", "head", "manage", "chair", "own", "found", "direct", "coach"})
+ROLE_NOUNS = frozenset(
+    "ceo chief executive president chairman chairwoman chair director manager head leader founder owner boss coach "
+    "captain mayor governor principal editor".split()
+)
+"""Roles a "who is the <role> of X?" question asks for: the documents must name the role to answer."""
 """Asked nouns that name a type of answer, not something the documents must mention."""
 
 
@@ -84,16 +95,18 @@ def judge(
         and q.head not in TYPE_NOUNS
         and not index_known(q.head)
         and not (top.matched & q.all_keys - q.name_keys)
-        and top.dense < DENSE_ALONE
+        and top.dense < DENSE_SURE
     ):
-        return Verdict(False, f"anything about the {q.head}")  # "Who is the CEO of X?" where no CEO is mentioned
+        shown = next((t.text for t in q.tokens if t.lemma == q.head), q.head)
+        return Verdict(False, f"anything about the {shown}")  # "Who is the CEO of X?" where no CEO is mentioned
     if q.numeric and not_disclosed(q, top):
         return Verdict(False, "", disclosed=False)
     if q.atype in ("yesno", "choice", "summary", "reason", "manner"):
         return Verdict(True)
     if best is None or best.score < MIN_CANDIDATE:
         return Verdict(False, "")
-    if q.atype in ("person", "name") and not followup and best.sentence.dense < DENSE_ALONE:
+    role = q.head in ROLE_NOUNS or any(t.lemma in ROLE_VERBS for t in q.tokens)
+    if q.atype in ("person", "name") and role and not followup and best.sentence.dense < DENSE_ALONE:
         said = best.sentence.parsed.keys
         if not (said & (q.all_keys - q.name_keys - {key(q.head or "")})) and len(q.keys - q.name_keys) > 0:
             return Verdict(False, "")  # "Who runs X?" met by a sentence that only names X: no role, no answer

@@ -17,7 +17,7 @@ from bot.engine.extract import split_changes
 from bot.engine.operands import READ, Found, answer, fmt, locate, record
 from bot.engine.phrase import finish
 from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, NUMBER_WORDS, SCALES, Quantity, find_quantities
-from bot.language.tokens import tokenize
+from bot.language.tokens import key, tokenize
 
 if TYPE_CHECKING:
     from bot.engine.grounded import Work
@@ -192,10 +192,9 @@ def _from_to(s: Sentence) -> tuple[Quantity, Quantity] | None:
 
 def _change(w: Work) -> Answer | None:
     assert w.ev is not None
-    for s in w.ev.top(4):
-        pair = _from_to(s)
-        if pair is None:
-            continue
+    pairs = [(s, p) for s in w.ev.top(READ) if (p := _from_to(s)) is not None]
+    pairs.sort(key=lambda sp: (not (sp[1][1].unit and key(sp[1][1].unit) in w.q.keys), -sp[0].score))
+    for s, pair in pairs[:1]:
         old, new = pair
         assert old.value is not None and new.value is not None
         if PERCENT_Q.search(w.q.text) and old.kind != "percent":

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.engine.evidence import Sentence
-from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
+from bot.engine.question import NUMERIC_NOUNS, PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.facts import clause_bounds, subject_of
 from bot.language.quantities import Quantity, find_quantities
 from bot.language.tokens import MONTHS, NEGATIONS, STOPWORDS, Token, is_month, key
@@ -136,12 +136,6 @@ PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", 
 
 UNNAMED = 0.35
 """Penalty of a number from a sentence that never names what the question asks about."""
-NUMERIC_NOUNS = frozenset(
-    "sale sales traffic price cost subsidy median average number population rate record score salary revenue "
-    "budget total amount circulation attendance figure percentage share age height weight distance speed value "
-    "profit loss income wage fee fine toll count tally margin".split()
-)
-"""Nouns whose "what is X's <noun>?" asks for a number."""
 PERSON_CUES_BEFORE = frozenset(
     "mr mrs ms dr prof sen rep gov president secretary minister senator governor judge coach captain "
     "general director chairman professor officer agent".split()
@@ -243,10 +237,21 @@ def _aliases(s: Sentence, name: object) -> set[str]:
 
 
 # -- names ------------------------------------------------------------------------------------------
+def _verb_subject(q: Question, s: Sentence, where: list[int]) -> object | None:
+    """The name the sentence makes the subject of the question's verb ("Changan, through X, invested")."""
+    toks = s.parsed.tokens
+    verbs = [i for i in where if "VERB" in toks[i].pos]
+    if not verbs:
+        return None
+    v = verbs[0]
+    return subject_of(toks, s.parsed.names, v + 1, clause_bounds(toks, v, v + 1))
+
+
 def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Names in a sentence that the question does not already give, scored for the asked type."""
     toks, where = s.parsed.tokens, anchors(q, s)
     asked = {key(w) for n in q.names for w in n.split()} | q.keys
+    subject = _verb_subject(q, s, where) if q.subject_wh else None
     out = []
     for nm in s.parsed.names:
         words = {key(w) for w in nm.text.split()}
@@ -268,6 +273,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.15  # "built by X" answers "Who built ...?"
         if q.atype == "person" and _person_like(toks, nm.i, nm.j):
             score += 0.12
+        if subject is not None and getattr(subject, "i", -1) == nm.i:
+            score += 0.25  # "Which company invested ...?" - the subject of "invested"
         if words & asked:
             score -= 0.15
         text, start, end = _span(s, nm.i, nm.j)
@@ -393,6 +400,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.2 if has_name and before in _PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in span):
             score += 0.15
+        if q.subject_wh and i >= 2 and toks[i - 1].low == "by" and any(toks[k].key in q.keys for k in range(i - 3, i - 1)):
+            score += 0.2  # "founded ... by settlers" answers "Who founded ...?"
         if c.j - c.i > 2 and any(toks[k].low == "of" for k in range(c.i, c.j)):
             score += 0.03  # "the rise of mobile devices" over "the rise"
         if q.atype == "person" and has_name and not _person_like(toks, i, j):

@@ -23,7 +23,7 @@ from bot.engine.index import IndexView
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
 from bot.engine.spelling import correct
-from bot.guard import numbers_supported
+from bot.guard import injection_spans, numbers_supported
 from bot.language.tokens import key
 from bot.models import Answer, Citation, ToolCall
 
@@ -88,9 +88,14 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
         The outcome: the answer and the evidence it rests on.
 
     """
-    resolved = resolve(correct(question, index), history)
+    asked = _without_instructions(question)
+    resolved = resolve(correct(asked, index), history)
     w = Work(index, question, resolved, analyse(resolved.text))
-    w.q.soft_names = resolved.followup and resolved.text != question
+    w.q.soft_names = resolved.followup and resolved.text != asked
+    if not any(ch.isalnum() for ch in asked):
+        answer = w.answer(refusal("that: the question asks the assistant to do something, not about the documents"),
+                          refused=True, kind="invalid")  # fmt: skip
+        return Outcome(answer, [], [answer.text], "invalid")
     answer = _answer(w)
     evidence = list(answer.citations)
     if w.ev is not None:
@@ -99,6 +104,14 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
             extra.add(s)
         evidence = extra.items
     return Outcome(answer, evidence, w.findings, w.q.atype)
+
+
+def _without_instructions(question: str) -> str:
+    """The question without sentences that instruct the assistant ("Ignore previous instructions ...")."""
+    spans = injection_spans(question)
+    for a, b in reversed(spans):
+        question = question[:a] + question[b:]
+    return " ".join(question.split())
 
 
 def _answer(w: Work) -> Answer:

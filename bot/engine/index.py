@@ -143,7 +143,7 @@ class StoreIndex:
         """Symmetric-delete lookup (SymSpell style) in an index built once per index version."""
         self._stats()
         low = word.lower()
-        if len(low) < 4 or not low.isalpha() or low in self._words:
+        if len(low) < 3 or not low.isalpha() or low in self._words:
             return None
         if low in self._deletes:  # a letter missing: "investmnt"
             return self._deletes[low]
@@ -175,7 +175,7 @@ def _delete_index(words: Counter[str]) -> dict[str, str]:
     """Every one-letter deletion of every word (length 4+) -> its most frequent source word."""
     index: dict[str, str] = {}
     for word, _n in words.most_common():
-        if len(word) >= 4:
+        if len(word) >= 3:
             for d in _deletes(word):
                 index.setdefault(d, word)
     return index

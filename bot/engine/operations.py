@@ -34,8 +34,6 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("out_of", re.compile(rf"^how many (?P<a>.+?) out of (?:the |a |an )?(?P<total>[\d,]+) (?P<b>.+?){_END}", re.I)),
     # "How many prisoners did not go on hunger strike?", "In 2009 how many banks were not taken into receivership?"
     ("complement", re.compile(rf"^(?:.*?\b)?how many (?P<whole>.+?) (?:{_AUX} )?(?:not|n't|never) (?P<a>.+?){_END}", re.I)),  # noqa: E501
-    # "How many X are A, B and C combined?", "How many people were involved, those arrested and killed?"
-    ("sum", re.compile(rf"^how many (?P<ctx>.+?)\b(?P<a>[\w' -]+(?:,? (?:and|or) [\w' -]+|, [\w' -]+)+) (?:combined|altogether|together|in total|total){_END}", re.I)),  # noqa: E501
 ]
 _SPLIT_RE = re.compile(r",\s*(?:and|or)\s+|\s+(?:and|or)\s+|,\s*")
 
@@ -63,6 +61,28 @@ def split_parts(text: str) -> list[str]:
     return [p.strip(" ,") for p in _SPLIT_RE.split(text) if p.strip(" ,")]
 
 
+_SUM_WORDS = re.compile(r"\b(?:combined|altogether|together|in total|in all)\b", re.I)
+_AUX_RE = re.compile(rf"\b{_AUX}\b", re.I)
+
+
+def _sum(text: str) -> Operation | None:
+    """ "How many A and B were there in 1801 combined?", "How many percent are A, B and C combined?",
+    "How many people were involved, those arrested and killed?"."""
+    m = re.match(r"^how many (.+?)\s*\??\s*$", text, re.I)
+    if not m:
+        return None
+    body = _SUM_WORDS.sub("", m.group(1)).strip(" ,")
+    aux = _AUX_RE.search(body)
+    head, tail = (body[: aux.start()], body[aux.end() :]) if aux else (body, "")
+    if re.search(r"\b(?:not|n't|never)\b", body, re.I):
+        return None  # "How many were not A or B ... combined?" is a complement
+    for phrase, context in ((head, tail), (tail, head), (tail.split(",")[-1], head)):
+        parts = split_parts(phrase)
+        if len(parts) >= 2 and all(len(p.split()) <= 4 for p in parts):
+            return Operation("sum", phrase.strip(), parts=parts, context=context.strip())
+    return None
+
+
 def parse_operation(question: str) -> Operation | None:
     """The arithmetic a question asks for, or None.
 
@@ -72,6 +92,10 @@ def parse_operation(question: str) -> Operation | None:
 
     """
     text = question.strip()
+    if _SUM_WORDS.search(text) or re.search(r",\s*those\b", text, re.I):
+        found = _sum(text)
+        if found is not None:
+            return found
     for kind, rx in PATTERNS:
         m = rx.search(text)
         if not m:
@@ -86,8 +110,6 @@ def parse_operation(question: str) -> Operation | None:
             return Operation(kind, a, parts=split_parts(a), context=(groups.get("ctx") or "").strip())
         if kind == "complement":
             return Operation(kind, a, context=(groups.get("whole") or "").strip(), parts=split_parts(a))
-        if kind == "sum":
-            return Operation(kind, a, parts=split_parts(a), context=(groups.get("ctx") or "").strip())
         if kind == "difference":
             if re.search(r"\bcombined\b", b, re.I):
                 return Operation(kind, a, b, parts=split_parts(re.sub(r"\s*\bcombined\b", "", b)))

@@ -21,7 +21,8 @@ PERSON_NOUNS = frozenset(
     "owner partner member official spokesman spokeswoman officer boy girl child son daughter father mother "
     "husband wife brother sister friend name character artist singer rapper musician manager executive ceo "
     "chairman governor senator candidate minister king queen prince princess judge lawyer doctor teacher "
-    "student scientist professor reporter editor contributor".split()
+    "student scientist professor reporter editor contributor settler resident citizen worker farmer soldier "
+    "officer employee staff crew passenger victim survivor fan viewer voter buyer family".split()
 )
 PLACE_NOUNS = frozenset(
     "place city country state town village county region area province island continent street road building "
@@ -36,6 +37,12 @@ NAME_NOUNS = frozenset(
     "supplier customer client rival competitor subsidiary unit division school university college hospital "
     "airline store shop restaurant hotel ship station court league tournament award prize festival band".split()
 )
+NUMERIC_NOUNS = frozenset(
+    "sale sales traffic price cost subsidy median average number population rate record score salary revenue "
+    "budget total amount circulation attendance figure percentage share age height weight distance speed value "
+    "profit loss income wage fee fine toll count tally margin".split()
+)
+"""Nouns whose "what is X's <noun>?" asks for a number."""
 # "how <adjective>" questions and the quantity kind they ask for.
 HOW_ADJECTIVES = {
     "many": "count", "much": "amount", "long": "duration", "old": "age", "far": "distance", "big": "size",
@@ -70,6 +77,11 @@ SUMMARY_RE = re.compile(
     re.IGNORECASE,
 )
 LIST_VERBS = frozenset({"list", "name", "enumerate"})
+
+
+NUMERIC_TYPES = frozenset(
+    {"count", "amount", "money", "percent", "duration", "age", "distance", "size", "number", "frequency", "speed"}
+)
 
 
 @dataclass
@@ -122,8 +134,7 @@ class Question:
     @property
     def numeric(self) -> bool:
         """Whether the answer is a quantity."""
-        return self.atype in ("count", "amount", "money", "percent", "duration", "age", "distance", "size",
-                              "number", "frequency", "speed")  # fmt: skip
+        return self.atype in NUMERIC_TYPES
 
 
 def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str | None, int]:
@@ -237,6 +248,10 @@ def analyse(text: str) -> Question:
         if head is None and wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in ("is", "was", "are", "were"):
             # "What is the name of X's subsidiary?", "Who is the CEO of X?": the asked noun follows
             head = _noun_after_copula(tokens, wh_i + 2)
+            if _type_of_noun(head) != "entity":
+                atype = _type_of_noun(head)
+            elif head in NUMERIC_NOUNS:
+                atype = "number"  # "What was X's delivery total?"
         if head is None:
             nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
             subject_wh = nxt not in AUXILIARIES
@@ -253,6 +268,8 @@ def analyse(text: str) -> Question:
             atype = "money"
         elif lemmas & (PERCENT_WORDS - {"share"}):
             atype = "percent"
+        elif lemmas & NUMERIC_NOUNS and re.match(r"(?i)\s*what\b", text):
+            atype = "number"  # "What was X's delivery total?"
     if plural and atype in ("name", "place", "entity", "person"):
         atype, list_of = "list", atype
     else:
@@ -314,6 +331,10 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
     while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
         k += 1
+    if k + 1 < len(tokens) and tokens[k + 1].low in ("'s", "’s"):
+        k += 2  # "What was X's delivery total?": the owner is not the asked noun
+    while k + 1 < len(tokens) and tokens[k + 1].kind == "word" and "NOUN" in tokens[k + 1].pos and tokens[k].noun:
+        k += 1  # the last noun of "delivery total"
     while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:
         k += 1  # "the strongest influence"
     t = tokens[k] if k < len(tokens) else None

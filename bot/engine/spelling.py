@@ -12,7 +12,7 @@ import re
 from bot.engine.index import IndexView
 from bot.language.tokens import STOPWORDS, key, lemma
 
-_WORD = re.compile(r"[A-Za-z]{4,}")
+_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def correct(text: str, index: IndexView) -> str:
