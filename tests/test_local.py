@@ -179,6 +179,14 @@ def test_check_reply_findings_tools_and_leaks() -> None:
     assert verdict.reason == "finding"
     assert check_reply("The documents do not say.", no_price, "What price did Nova Partners pay?").refused
 
+    said_no = Outcome(
+        Answer(question="q", resolved_question="q", text="No [1].", citations=[SALES]), [SALES], [], "yesno"
+    )
+    assert check_reply("Yes, Acme sold bikes [1].", said_no, "Did Acme sell bikes in May?").reason == "yes/no"
+    found_nothing = outcome(SALES, refused=True)
+    verdict = check_reply("Zeta won it [1].", found_nothing, "Who won the cycling race in Lyon?")
+    assert verdict.reason == "off the question"
+
     result = {"ok": True, "value": 20833333333.3, "display": "20,833,333,333"}
     calc = ToolCall(name="calculate", args={"expression": "2.5e9 / 0.12"}, result=result)
     with_tool = outcome(stake, tools=(calc,), atype="money")

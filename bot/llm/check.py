@@ -119,7 +119,7 @@ def asked_kind(question: str, answer_type: str) -> str | None:
 
 
 _NOT_FIGURES = frozenset(
-    {"start", "end", "sentence_start", "sentence_end", "confidence", "chunk", "n", "id", "sentence", "nearby",
+    {"start", "end", "sentence_start", "sentence_end", "confidence", "score", "chunk", "n", "id", "sentence", "nearby",
      "source", "query", "chunk_id", "other_rates", "expression", "normalized_expression", "error", "message"}
 )  # fmt: skip
 
@@ -246,6 +246,14 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
     )
     if role:
         return _fail("role", f"Role check: {role}; showing the grounded answer.")
+    if (polarity := _yes_no(text)) and (grounded := _yes_no(outcome.answer.text)) and polarity != grounded:
+        return _fail("yes/no", f"The generated answer says {polarity!r} where the grounded engine found {grounded!r}.")
+    if outcome.answer.refused and _coverage(question, quotes) < MIN_COVERAGE:
+        return _fail(
+            "off the question",
+            "The grounded engine found no answer, and the evidence the generated answer cites does not "
+            "address the question; showing the grounded answer.",
+        )
     if outcome.answer_type in NUMERIC_TYPES and not claims and not outcome.answer.refused:
         return _fail("no figure", "The generated answer gives no figure for a question that asks for one.")
     return Verdict(ok=True, text=text, cited=cited, computed=computed)
@@ -294,6 +302,29 @@ def _mentions(text: str, name: str) -> bool:
     if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text):
         return True
     return any(re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", text) for w in name.split() if len(w) > 3)
+
+
+MIN_COVERAGE = 0.5
+"""Share of the question's content words the cited evidence must contain when the grounded engine found no answer."""
+_QUESTION_WORD_LIST = (
+    "how many much what which who whom whose when where why mention mentioned name named reason kind type "
+    "thing happen happened call called say said tell told"
+)
+_QUESTION_WORDS = frozenset(_QUESTION_WORD_LIST.split())
+
+
+def _coverage(question: str, quotes: list[str]) -> float:
+    from bot.retrieve import stem, tokenize
+
+    asked = set(tokenize(question)) - {stem(w) for w in _QUESTION_WORDS}
+    if not asked:
+        return 1.0
+    return len(asked & set(tokenize(" ".join(quotes)))) / len(asked)
+
+
+def _yes_no(text: str) -> str | None:
+    m = re.match(r"^\W*(yes|no)\b", text, re.I)
+    return m.group(1).lower() if m else None
 
 
 def _role_problem(

@@ -104,8 +104,10 @@ def _tool_lines(outcome: Outcome, facts: dict[str, Fact]) -> list[str]:
             continue
         if call.name == "find_quantity":
             for match in result.get("matches", [])[:3]:
-                f = match.get("fact", {})
-                what = ", ".join(str(x) for x in (f.get("subject"), f.get("measure"), f.get("period")) if x)
+                f = match.get("fact", match)
+                asked = (f.get("subject") or call.args.get("subject"), f.get("measure") or call.args.get("measure"),
+                         f.get("period") or call.args.get("period"))  # fmt: skip
+                what = ", ".join(str(x) for x in asked if x)
                 lines.append(
                     f"- find_quantity({what}) = {f.get('quantity_text') or f.get('text')}"
                     + _marks(outcome.evidence, f.get("source"), f.get("start"), f.get("end"))

@@ -117,13 +117,21 @@ def citation_for(src: Source, answer: str) -> Citation:
 
 
 def facts_of(bot: BotView, results: Sequence[Any]) -> list[Fact]:
-    """Collect the index facts that trusted tool results refer to (by fact id)."""
+    """Collect the index facts that trusted tool results refer to (by fact id, or by where they stand)."""
     ids: list[str] = []
+    places: list[tuple[str, int]] = []
     for r in results:
         for fid in FACT_ID_RE.findall(json.dumps(r, default=str)):
             if fid not in ids:
                 ids.append(fid)
-    if not ids:
+        for match in (r.get("matches") or []) if isinstance(r, dict) else []:
+            found = match.get("fact", match) if isinstance(match, dict) else {}
+            if isinstance(found.get("source"), str) and isinstance(found.get("start"), int):
+                places.append((found["source"], found["start"]))
+    if not ids and not places:
         return []
-    by_id = {f.id: f for f in bot.facts()}
-    return [by_id[i] for i in ids if i in by_id]
+    facts = bot.facts()
+    by_id = {f.id: f for f in facts}
+    by_place = {(f.source, f.start): f for f in facts}
+    out = [by_id[i] for i in ids if i in by_id] + [by_place[p] for p in places if p in by_place]
+    return list({f.id: f for f in out}.values())
