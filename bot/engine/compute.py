@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.engine.grounded import Work
     from bot.models import Answer
 
+
 # -- time between two events -------------------------------------------------------------------------
 def _year(q: Quantity, s: Sentence) -> int | None:
     year = q.date[0] if q.date else None

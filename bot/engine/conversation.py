@@ -197,7 +197,8 @@ def _resolved(text: str, prev: Turn) -> Resolved:
 
 def _swap_wh(previous: str, wh: str) -> str:
     """ "Where?" after "When was it founded?" -> "Where was it founded?"; without a question word to swap,
-    the new one is put before the previous question ("How many? Do they have a leader?")."""
+    the new one is put before the previous question ("How many? Do they have a leader?").
+    """
     m = re.search(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b(?:\s+(?:many|much|long|old|far|often))?",
                   previous, re.IGNORECASE)  # fmt: skip
     if m and not re.search(r"\b(?:one|ones|else)\b", wh, re.I):

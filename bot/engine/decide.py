@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.engine.evidence import Evidence, Sentence
-from bot.engine.extract import Candidate, anchors
 from bot.engine.question import Question
+from bot.engine.spans import Candidate, anchors
 from bot.language.tokens import NEGATIONS, TITLES, key
 
 MIN_SENTENCE = 0.30
@@ -46,13 +46,13 @@ NOT_DISCLOSED = re.compile(
 )
 _JOINERS = frozenset({"of", "de", "the", "and", "&", "for"})
 TYPE_NOUNS = frozenset(
-    "person people man woman boy girl child name kind type thing reason way place city country town area time "
-    "year date day month company firm group team".split()
+    "person people man woman boy girl child name kind type thing reason way place city country town area "
+    "time year date day month company firm group team".split()
 )
 ROLE_VERBS = frozenset({"run", "lead", "head", "manage", "chair", "own", "found", "direct", "coach"})
 ROLE_NOUNS = frozenset(
-    "ceo chief executive president chairman chairwoman chair director manager head leader founder owner boss coach "
-    "captain mayor governor principal editor".split()
+    "ceo chief executive president chairman chairwoman chair director manager head leader founder owner "
+    "boss coach captain mayor governor principal editor".split()
 )
 """Roles a "who is the <role> of X?" question asks for: the documents must name the role to answer."""
 """Asked nouns that name a type of answer, not something the documents must mention."""

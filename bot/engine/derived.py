@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.engine.evidence import Sentence, gather
-from bot.engine.extract import split_changes
+from bot.engine.extract_numbers import split_changes
 from bot.engine.operands import READ, Found, answer, fmt, locate, record
 from bot.engine.phrase import finish
 from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, NUMBER_WORDS, SCALES, Quantity, find_quantities
@@ -213,7 +213,9 @@ def _change(w: Work) -> Answer | None:
 
 def _bare(q: Quantity) -> str:
     """The number of a quantity as written, without its unit ("four" of "four terminals")."""
-    words = [x for x in q.text.split() if re.fullmatch(r"[$€£¥]?[\d.,]+%?", x) or x.lower() in NUMBER_WORDS | set(SCALES)]
+    words = [
+        x for x in q.text.split() if re.fullmatch(r"[$€£¥]?[\d.,]+%?", x) or x.lower() in NUMBER_WORDS | set(SCALES)
+    ]
     return " ".join(words) if words else q.text
 
 
@@ -308,10 +310,10 @@ def try_derived(w: Work) -> Answer | None:
     codes = currencies_in(text)
     target = target_currency(text)
     wants = (
-        VALUATION.search(text) and not RANGE_WIDTH.search(text) or PER_POINT.search(text) or target or
-        RATE_Q.search(text) and len(codes) >= 2 or COMBINED.search(text) or REMAINDER.search(text) or
-        RANGE_WIDTH.search(text) or RANGE_MID.search(text) or CHANGE.search(text) and w.q.numeric or
-        COMPARE.search(text) and len(w.q.names) >= 2
+        (VALUATION.search(text) and not RANGE_WIDTH.search(text)) or PER_POINT.search(text) or target or
+        (RATE_Q.search(text) and len(codes) >= 2) or COMBINED.search(text) or REMAINDER.search(text) or
+        RANGE_WIDTH.search(text) or RANGE_MID.search(text) or (CHANGE.search(text) and w.q.numeric) or
+        (COMPARE.search(text) and len(w.q.names) >= 2)
     )  # fmt: skip
     if not wants:
         return None

@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 
 from bot.engine.evidence import Evidence, Sentence
-from bot.engine.extract import Candidate, anchors
 from bot.engine.question import Question
+from bot.engine.spans import Candidate, anchors
 
 EXPLAIN_NOUNS = frozenset(
-    "role difference advantage disadvantage benefit risk reason purpose goal aim strategy plan problem issue "
-    "effect impact consequence result cause way method process approach pros cons meaning point idea".split()
+    "role difference advantage disadvantage benefit risk reason purpose goal aim strategy plan problem "
+    "issue effect impact consequence result cause way method process approach pros cons meaning point "
+    "idea".split()
 )
 MAX_WORDS = 32
 """Longest explanation, in words."""

@@ -169,7 +169,9 @@ def _list(w: Work, found: list[Candidate]) -> Answer:
     asked = w.q.name_keys | w.q.keys
     names = [n for n in s.parsed.names if not ({key(x) for x in n.text.split()} <= asked)]
     items = [best.text]
-    at = next((k for k, n in enumerate(names) if n.start <= best.start < n.end or best.start <= n.start < best.end), None)
+    at = next(
+        (k for k, n in enumerate(names) if n.start <= best.start < n.end or best.start <= n.start < best.end), None
+    )
     if at is not None:
         group = [names[at]]
         for step in (-1, 1):

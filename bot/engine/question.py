@@ -17,30 +17,32 @@ from bot.language.tokens import AUXILIARIES, NEGATIONS, STOPWORDS, WH_WORDS, Tok
 
 # Nouns after "what/which" that ask for a kind of answer.
 PERSON_NOUNS = frozenset(
-    "person man woman people player coach actor actress author writer president leader chief director founder "
-    "owner partner member official spokesman spokeswoman officer boy girl child son daughter father mother "
-    "husband wife brother sister friend name character artist singer rapper musician manager executive ceo "
-    "chairman governor senator candidate minister king queen prince princess judge lawyer doctor teacher "
-    "student scientist professor reporter editor contributor settler resident citizen worker farmer soldier "
-    "officer employee staff crew passenger victim survivor fan viewer voter buyer family".split()
+    "person man woman people player coach actor actress author writer president leader chief director "
+    "founder owner partner member official spokesman spokeswoman officer boy girl child son daughter "
+    "father mother husband wife brother sister friend name character artist singer rapper musician "
+    "manager executive ceo chairman governor senator candidate minister king queen prince princess judge "
+    "lawyer doctor teacher student scientist professor reporter editor contributor settler resident "
+    "citizen worker farmer soldier officer employee staff crew passenger victim survivor fan viewer voter "
+    "buyer family".split()
 )
 PLACE_NOUNS = frozenset(
-    "place city country state town village county region area province island continent street road building "
-    "venue location neighborhood neighbourhood capital district nation site market markets".split()
+    "place city country state town village county region area province island continent street road "
+    "building venue location neighborhood neighbourhood capital district nation site market markets".split()
 )
 TIME_NOUNS = frozenset("year date day month time century decade season period era week hour".split())
 # Nouns whose answers are proper names (organisations, works, products...).
 NAME_NOUNS = frozenset(
-    "company companies firm carmaker automaker maker manufacturer startup brand brands team club group organization "
-    "organisation agency bank network channel show program programme series film movie book song album magazine "
-    "newspaper paper publication website app product model party union alliance partner investor buyer seller "
-    "supplier customer client rival competitor subsidiary unit division school university college hospital "
-    "airline store shop restaurant hotel ship station court league tournament award prize festival band".split()
+    "company companies firm carmaker automaker maker manufacturer startup brand brands team club group "
+    "organization organisation agency bank network channel show program programme series film movie book "
+    "song album magazine newspaper paper publication website app product model party union alliance "
+    "partner investor buyer seller supplier customer client rival competitor subsidiary unit division "
+    "school university college hospital airline store shop restaurant hotel ship station court league "
+    "tournament award prize festival band".split()
 )
 NUMERIC_NOUNS = frozenset(
-    "sale sales traffic price cost subsidy median average number population rate record score salary revenue "
-    "budget total amount circulation attendance figure percentage share age height weight distance speed value "
-    "profit loss income wage fee fine toll count tally margin".split()
+    "sale sales traffic price cost subsidy median average number population rate record score salary "
+    "revenue budget total amount circulation attendance figure percentage share age height weight "
+    "distance speed value profit loss income wage fee fine toll count tally margin".split()
 )
 """Nouns whose "what is X's <noun>?" asks for a number."""
 # "how <adjective>" questions and the quantity kind they ask for.
@@ -51,8 +53,8 @@ HOW_ADJECTIVES = {
 }  # fmt: skip
 PERCENT_WORDS = frozenset({"percent", "percentage", "share", "proportion", "stake", "fraction", "ownership", "%"})
 MONEY_WORDS = frozenset(
-    "price cost costs pay paid worth value valuation money amount fee salary revenue budget invest investment "
-    "spend spent raise raised fund funding".split()
+    "price cost costs pay paid worth value valuation money amount fee salary revenue budget invest "
+    "investment spend spent raise raised fund funding".split()
 ) | frozenset(CURRENCY_WORDS)
 # General English: question words and the words documents often use for them instead. Added to the
 # question's terms at a lower weight; the sentence vectors carry the rest of the paraphrase.
@@ -159,9 +161,14 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
             return None, j
         # the noun may be preceded by adjectives: take the last word of a run of non-verbs
         end = j
-        while end + 1 < len(tokens) and tokens[end + 1].kind == "word" and tokens[end + 1].noun and (
-            "NOUN" in tokens[end + 1].pos or not tokens[end + 1].pos
-        ) and tokens[end + 1].low not in AUXILIARIES and end + 1 < k + 4:
+        while (
+            end + 1 < len(tokens)
+            and tokens[end + 1].kind == "word"
+            and tokens[end + 1].noun
+            and ("NOUN" in tokens[end + 1].pos or not tokens[end + 1].pos)
+            and tokens[end + 1].low not in AUXILIARIES
+            and end + 1 < k + 4
+        ):
             end += 1
         return tokens[end].lemma, end + 1
     return None, j
@@ -261,7 +268,7 @@ def analyse(text: str) -> Question:
             subject_wh = True
     elif lows and lows[0] in AUXILIARIES:
         atype = "yesno"
-    if atype == "other" or atype == "entity" and head is None:
+    if atype == "other" or (atype == "entity" and head is None):
         # a telegraphic question ("changan investment amount?", "What will X cost?"): its words say what it wants
         lemmas = {t.lemma for t in tokens}
         if lemmas & MONEY_WORDS:
@@ -338,7 +345,12 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:
         k += 1  # "the strongest influence"
     t = tokens[k] if k < len(tokens) else None
-    if t is not None and t.kind == "word" and t.low not in STOPWORDS and (not t.cap or t.text.isupper() and len(t.text) <= 4):
+    if (
+        t is not None
+        and t.kind == "word"
+        and t.low not in STOPWORDS
+        and (not t.cap or (t.text.isupper() and len(t.text) <= 4))
+    ):
         return t.lemma  # "the CEO", "the goalie"
     return None
 

@@ -283,7 +283,9 @@ def _quantity_at(toks: list[Token], i: int, text: str, offset: int) -> Quantity 
         and 1000 <= value <= 2100
         and value == int(value)
         and re.fullmatch(r"\d{4}", toks[i].low)
-        and (unit is None or (i > 0 and toks[i - 1].low in {"in", "since", "by", "until", "of", "from", "early", "late"}))
+        and (
+            unit is None or (i > 0 and toks[i - 1].low in {"in", "since", "by", "until", "of", "from", "early", "late"})
+        )
     )
     if is_year:
         return _make(toks, start, j, text, offset, value, kind="year", date=(int(value), None, None))

@@ -1,0 +1,117 @@
+"""Extracting names: people, organisations and places the question does not already name.
+
+A name scores for standing next to the question's words, for being the subject of the question's
+verb ("Which company invested ...?"), for a title or a speech verb beside it when a person is asked,
+and for a place preposition before it when a place is asked. "What does X stand for?" is read from
+"Long Name (X)".
+"""
+
+from __future__ import annotations
+
+from bot.engine.evidence import Sentence
+from bot.engine.question import Question
+from bot.engine.spans import Candidate, aliases, anchors, proximity, span
+from bot.facts import clause_bounds, subject_of
+from bot.language.tokens import Token, is_month, key
+
+PLACE_PREPS = frozenset({"in", "at", "from", "near", "to", "across", "into", "outside", "inside", "throughout"})
+PERSON_CUES_BEFORE = frozenset(
+    "mr mrs ms dr prof sen rep gov president secretary minister senator governor judge coach captain "
+    "general director chairman professor officer agent".split()
+)
+PERSON_CUES_AFTER = frozenset("said says told added wrote asked replied explained noted argued according".split())
+
+
+def person_like(toks: list[Token], i: int, j: int) -> bool:
+    """A name a person bears: after a title ("Mr.", "Secretary") or before a speech verb ("... said")."""
+    before = toks[i - 1].low.rstrip(".") if i > 0 else ""
+    inside = toks[i].low.rstrip(".")
+    after = toks[j].low if j < len(toks) else ""
+    after2 = toks[j + 1].low if j + 1 < len(toks) and toks[j].text == "," else ""
+    return (
+        inside in PERSON_CUES_BEFORE
+        or before in PERSON_CUES_BEFORE
+        or after in PERSON_CUES_AFTER
+        or (after2 in ("a", "the", "who"))
+    )
+
+
+def _verb_subject(q: Question, s: Sentence, where: list[int]) -> object | None:
+    """The name the sentence makes the subject of the question's verb ("Changan, through X, invested")."""
+    toks = s.parsed.tokens
+    verbs = [i for i in where if "VERB" in toks[i].pos]
+    if not verbs:
+        return None
+    v = verbs[0]
+    return subject_of(toks, s.parsed.names, v + 1, clause_bounds(toks, v, v + 1))
+
+
+def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """Names in a sentence that the question does not already give, scored for the asked type."""
+    toks, where = s.parsed.tokens, anchors(q, s)
+    asked = {key(w) for n in q.names for w in n.split()} | q.keys
+    subject = _verb_subject(q, s, where) if q.subject_wh else None
+    out = []
+    for nm in s.parsed.names:
+        words = {key(w) for w in nm.text.split()}
+        if (words & asked and not (words - asked)) or aliases(s, nm) & asked:
+            continue  # the question's own name, or its long form ("Andean Fruit Exporters (AFE)")
+        if any(is_month(w) for w in words):
+            continue
+        score = s.score + 0.3 * proximity(nm.i, nm.j, where, q, s)
+        before = toks[nm.i - 1].low if nm.i > 0 else ""
+        if q.atype == "place":
+            score += 0.15 if before in PLACE_PREPS else -0.05
+        if q.atype == "person" and before in PLACE_PREPS - {"to", "from"}:
+            score -= 0.1
+        if q.atype in ("person", "name", "list"):
+            score += 0.12  # a proper name is the natural answer to who/which-company questions
+        if q.head and any(t.key == key(q.head) for t in toks[max(0, nm.i - 4) : nm.i]):
+            score += 0.25  # "rivals such as X", "the automaker X"
+        if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
+            score += 0.15  # "built by X" answers "Who built ...?"
+        if q.atype == "person" and person_like(toks, nm.i, nm.j):
+            score += 0.12
+        if subject is not None and getattr(subject, "i", -1) == nm.i:
+            score += 0.25  # "Which company invested ...?" - the subject of "invested"
+        if words & asked:
+            score -= 0.15
+        text, start, end = span(s, nm.i, nm.j)
+        out.append(Candidate(text, start, end, s, score, "name"))
+    return out
+
+
+# -- phrases ----------------------------------------------------------------------------------------
+
+
+def acronym_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """What an abbreviation stands for: "Long Name (ABC)" or "ABC (Long Name)"."""
+    toks, out = s.parsed.tokens, []
+    target = q.acronym.lower()
+    for i, t in enumerate(toks):
+        if t.low != target:
+            continue
+        if 0 < i < len(toks) - 1 and toks[i - 1].text == "(" and toks[i + 1].text == ")":
+            a = _expansion_start(toks, i - 1, len([c for c in q.acronym if c.isalpha()]))
+            if a is not None:
+                text, start, end = span(s, a, i - 1)
+                out.append(Candidate(text, start, end, s, s.score + 0.6, "name"))
+        if i + 2 < len(toks) and toks[i + 1].text == "(":
+            nm = next((n for n in s.parsed.names if n.i == i + 2), None)
+            if nm is not None:
+                text, start, end = span(s, nm.i, nm.j)
+                out.append(Candidate(text, start, end, s, s.score + 0.6, "name"))
+    return out
+
+
+def _expansion_start(toks: list[Token], end: int, letters: int) -> int | None:
+    """Start of the words before ``end`` whose capitals spell an abbreviation ("Base Realignment and Closure")."""
+    k, caps = end, 0
+    while k > 0 and caps < letters:
+        t = toks[k - 1]
+        if t.cap:
+            caps += 1
+        elif t.low not in ("and", "of", "for", "the", "&", "de", "on", "in"):
+            break
+        k -= 1
+    return k if caps == letters or (caps >= 2 and caps >= letters - 1) else None

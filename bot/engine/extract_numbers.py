@@ -1,0 +1,169 @@
+"""Extracting quantities: numbers, dates and times of the asked kind, for the asked subject and period.
+
+A quantity answers only when its sentence is about what the question names (a number of another
+subject, or of another month, is dropped or marked down), and a "from X to Y" change is read as its
+two ends so that "now" and "before" pick the right one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.engine.evidence import Sentence
+from bot.engine.question import NUMERIC_NOUNS, Question
+from bot.engine.spans import Candidate, aliases, anchors, proximity
+from bot.facts import clause_bounds, subject_of
+from bot.language.quantities import Quantity, find_quantities
+from bot.language.tokens import MONTHS, is_month, key
+
+_KIND_FOR = {
+    "count": ("count",), "amount": ("count", "money", "percent"), "money": ("money",), "percent": ("percent",),
+    "duration": ("duration",), "age": ("count",), "distance": ("count",), "size": ("count",),
+    "frequency": ("count",), "speed": ("count",), "date": ("date", "year"), "time": ("time", "date"),
+}  # fmt: skip
+
+
+def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """Quantities of the asked kind in a sentence, scored by fit and closeness to the question's words."""
+    kinds = _KIND_FOR.get(q.atype, ("count", "money", "percent", "duration"))
+    toks, where = s.parsed.tokens, anchors(q, s)
+    out = []
+    question_numbers = {t.low for t in q.tokens if t.kind == "num"}
+    question_values = {v for x in find_quantities(q.text) for v in x.values}
+    numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
+    entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
+    unnamed = bool(entities) and not (entities & s.parsed.keys) and not _refers_back(s)
+    for qt in split_changes(s):
+        if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
+            continue
+        if qt.value is not None and qt.value in question_values:
+            continue  # "a family of four": the question's own number is not the answer
+        fit = _subject_fit(q, s, qt)
+        if fit < 0:
+            continue  # the sentence gives this number for someone else
+        score = s.score + 0.3 * proximity(qt.i, qt.j, where, q, s) + fit - (UNNAMED if unnamed else 0.0)
+        if not q.numeric:
+            score += 0.15 if numeric_ask else -0.1
+        if q.head and qt.unit and (qt.unit == q.head or qt.unit.rstrip("s") == q.head.rstrip("s")):
+            score += 0.3
+        elif q.head and qt.unit and q.atype == "count":
+            score -= 0.1
+        if q.atype == "count" and qt.kind == "count" and qt.unit is None:
+            score -= 0.05
+        if q.head and qt.unit and q.numeric and key(qt.unit) != key(q.head) and q.atype == "count":
+            score -= 0.25  # "how many carries" is not answered by "133 yards"
+        if (qt.bound == "to" and NOW.search(q.text)) or (qt.bound == "from" and BEFORE.search(q.text)):
+            score += 0.1
+        text, start, end = qt.text, qt.start, qt.end
+        out.append(Candidate(text, start, end, s, score, "quantity", qt))
+    del toks
+    return out
+
+
+NOW = re.compile(r"\b(now|currently|today|at present|these days|latest|after|new)\b", re.I)
+BEFORE = re.compile(r"\b(before|previously|originally|used to|earlier|initially|at first|prior)\b", re.I)
+PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", "q2", "q3", "q4"}
+
+
+UNNAMED = 0.35
+"""Penalty of a number from a sentence that never names what the question asks about."""
+
+
+def _entity_names(q: Question) -> set[str]:
+    """Lower-case words of the question's names that are not units ("GWh") or months."""
+    return {
+        w.lower() for n in q.names for w in n.split()
+        if not (w.isupper() and len(w) <= 4 and any(c.isalpha() for c in w) and w.lower() in UNIT_LIKE) and len(w) > 1
+    }  # fmt: skip
+
+
+UNIT_LIKE = frozenset("gwh mwh kwh wh gw mw kw km kg mph usd eur gbp cny sek nok".split())
+
+
+def _refers_back(s: Sentence) -> bool:
+    """Whether a sentence opens with a pronoun (its subject is named in the sentence before)."""
+    toks = s.parsed.tokens
+    return bool(toks) and toks[0].low in ("it", "its", "they", "their", "he", "she", "his", "her", "this", "the")
+
+
+def conflicting_period(q: Question, s: Sentence) -> bool:
+    """Whether the question names a month or year that the sentence contradicts ("October" vs "November")."""
+    periods = question_periods(q)
+    if not periods:
+        return False
+    other = sentence_periods(s)
+    return bool(other) and not (periods & other)
+
+
+def question_periods(q: Question) -> set[str]:
+    """Months and years the question names ("in October", "in 2013")."""
+    out = {t.low[:3] for t in q.tokens if is_month(t.low) and (t.cap or t.low != "may")}
+    out |= {t.low for t in q.tokens if t.kind == "num" and len(t.low) == 4 and t.low[:2] in ("19", "20")}
+    return out
+
+
+def sentence_periods(s: Sentence) -> set[str]:
+    """Months and years a sentence names."""
+    out = {t.low[:3] for t in s.parsed.tokens if is_month(t.low) and (t.cap or t.low != "may")}
+    out |= {t.low for t in s.parsed.tokens if t.kind == "num" and len(t.low) == 4 and t.low[:2] in ("19", "20")}
+    return out
+
+
+def split_changes(s: Sentence) -> list[Quantity]:
+    """Quantities, with each "from X to Y" range read as its two ends (``bound`` "from" and "to")."""
+    out = []
+    toks = s.parsed.tokens
+    for qt in s.parsed.quantities:
+        if qt.is_range and qt.i > 0 and toks[qt.i - 1].low == "from" and qt.low is not None:
+            words = qt.text.split(" to ")
+            if len(words) == 2:
+                low_end = qt.start + len(words[0])
+                unit = qt.unit
+                out.append(replace(qt, text=words[0], end=low_end, value=qt.low, low=None, high=None, bound="from",
+                                   unit=unit))  # fmt: skip
+                out.append(replace(qt, text=words[1], start=qt.end - len(words[1]), value=qt.high, low=None,
+                                   high=None, bound="to"))  # fmt: skip
+                continue
+        out.append(qt)
+    return out
+
+
+def _subject_fit(q: Question, s: Sentence, qt: Quantity) -> float:
+    """Bonus when the quantity's clause subject is a name the question asks about, penalty for another name."""
+    if not q.names:
+        return 0.0
+    p = s.parsed
+    subject = subject_of(p.tokens, p.names, qt.i, clause_bounds(p.tokens, qt.i, qt.j))
+    if subject is None:
+        return 0.0
+    asked = {w.lower() for n in q.names for w in n.split()}
+    said = {w.lower() for w in subject.text.split()}
+    other_names = aliases(s, subject)
+    return 0.15 if (said | other_names) & asked else -0.5
+
+
+_TIME_WORDS = re.compile(
+    r"\b(?:(?:on|last|next|this|early|late)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b"
+    r"|\b(?:yesterday|today|tomorrow|tonight|recently)\b"
+    r"|\b(?:in|during|since|until|by)\s+(?:early\s+|late\s+|mid-?)?(?:january|february|march|april|june|july|august|"
+    r"september|october|november|december)\b"
+    r"|\b(?:in\s+)?the\s+(?:coming|past|last|next|previous|following)\s+(?:few\s+)?(?:days?|weeks?|months?|years?|decades?)\b"
+    r"|\b(?:last|next|this|that)\s+(?:week|month|year|season|spring|summer|fall|autumn|winter|night|morning|evening)\b"
+    r"|\b(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth)\s+century\b|\b\d{1,2}(?:st|nd|rd|th)-century\b"
+    r"|\b(?:\w+-(?:day|week|month|year|hour|minute))\b",
+    re.IGNORECASE,
+)
+
+
+def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """Times without a date written in numbers: "on Thursday", "in the coming weeks", "17th-century"."""
+    where, out = anchors(q, s), []
+    toks = s.parsed.tokens
+    for m in _TIME_WORDS.finditer(s.record.text):
+        start, end = s.record.start + m.start(), s.record.start + m.end()
+        i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
+        j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
+        score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.05
+        out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
+    return out

@@ -1,0 +1,83 @@
+"""Answer spans: the candidate record and the measures every extractor shares.
+
+A candidate is a span of an evidence sentence; its score adds the sentence's relevance to how close
+the span stands to the question's words (rare words count more) and how well its type fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine.evidence import Sentence
+from bot.engine.question import Question
+from bot.language.quantities import Quantity
+from bot.language.tokens import Token
+
+
+@dataclass
+class Candidate:
+    """A possible answer: a span of an evidence sentence."""
+
+    text: str
+    start: int
+    end: int
+    sentence: Sentence
+    score: float
+    kind: str  # quantity | name | phrase | yesno
+    quantity: Quantity | None = None
+
+
+def anchors(q: Question, s: Sentence) -> list[int]:
+    """Indices of the sentence's tokens that match a question term (or a word related to one)."""
+    keys = q.all_keys
+    return [i for i, t in enumerate(s.parsed.tokens) if t.content and t.key in keys]
+
+
+def proximity(i: int, j: int, where: list[int], q: Question | None = None, s: Sentence | None = None) -> float:
+    """Closeness of a span to the question's words; rare words (by weight) count more when known."""
+    if not where:
+        return 0.0
+    if q is None or s is None or not q.weights:
+        d = min(min(abs(a - i), abs(a - (j - 1))) for a in where)
+        return 1.0 / (1.0 + d / 3.0)
+    toks = s.parsed.tokens
+    nearest: dict[str, int] = {}
+    for a in where:
+        if i <= a < j:
+            continue
+        k = toks[a].key
+        d = min(abs(a - i), abs(a - (j - 1)))
+        nearest[k] = min(nearest.get(k, d), d)
+    if not nearest:
+        return 0.0
+    total = sum(q.weights.get(k, 0.5) for k in nearest)
+    return sum(q.weights.get(k, 0.5) / (1.0 + d / 3.0) for k, d in nearest.items()) / total
+
+
+def span(s: Sentence, i: int, j: int) -> tuple[str, int, int]:
+    toks = s.parsed.tokens
+    start, end = toks[i].start, toks[j - 1].end
+    return s.record.text[start - s.record.start : end - s.record.start], start, end
+
+
+# -- quantities ---------------------------------------------------------------------------------------
+
+
+def aliases(s: Sentence, name: object) -> set[str]:
+    """Other names for a name given right after it in parentheses ("... Alliance (HIMA)")."""
+    toks = s.parsed.tokens
+    j = getattr(name, "j", 0)
+    if j + 2 < len(toks) and toks[j].text == "(" and toks[j + 2].text == ")":
+        return {toks[j + 1].low}
+    return set()
+
+
+# -- names ------------------------------------------------------------------------------------------
+
+
+def overlaps_question(q: Question, tokens: list[Token]) -> float:
+    """Share of a span's content words that the question already says."""
+    words = [t for t in tokens if t.content]
+    if not words:
+        return 1.0
+    return sum(t.key in q.keys for t in words) / len(words)
