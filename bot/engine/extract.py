@@ -124,18 +124,18 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             j -= 1
         if j <= i:
             continue
-        span = toks[i:j]
-        content = [t for t in span if t.content and t.key != head]
+        words = toks[i:j]
+        content = [t for t in words if t.content and t.key != head]
         if not content or sum(t.key in q.keys for t in content) / len(content) > 0.5:
             continue
         score = s.score + 0.2 * proximity(i, j, where, q, s) + 0.25 * _window(q, toks, i, j)
         score -= 0.03 * max(0, len(content) - 5)
-        if any(t.key in names for t in span):
+        if any(t.key in names for t in words):
             score -= 0.4
         if c.kind == "VP" and j - i == 1 and q.atype != "action":
             score -= 0.15
         has_name = any(tags[k] == "PROPN" for k in range(i, j))
-        last = span[-1].lemma
+        last = words[-1].lemma
         if q.atype == "action":
             score += 0.15 if c.kind == "VP" else -0.1
         elif c.kind == "VP":
@@ -147,7 +147,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
         elif q.atype == "place":
             before = toks[i - 1].low if i > 0 else ""
             score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
-        elif head and q.atype in ("entity", "other") and any(t.key == head for t in span):
+        elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):
             score += 0.15
         if (
             q.subject_wh
