@@ -190,6 +190,91 @@ def test_feedback_record_matches_question_set_format(tmp_path: Path) -> None:
     assert all({"id", "question", "history", "feedback", "answer", "citations", "time"} <= set(r) for r in lines)
 
 
+def test_answer_text_leaves_the_quoted_source_to_the_sources_panel() -> None:
+    """Item 9: "Source: [1] “…”" in an answer's text is not repeated in the chat, the copy text or the history."""
+    import re
+
+    from bot.ui import history_messages, plain_answer, render_answer
+
+    quote = "Zorblat Industries delivered 4,321 hover-bikes in March."
+    ans = _answer(f"4,321 hover-bikes [1].\n\nSource: [1] “{quote}”", quote)
+    html = render_answer(ans, 1)
+    shown = re.sub(r"<[^>]*>", "", html)  # the text a reader sees (the [1] link's tooltip may quote)
+    assert quote not in shown and "Source:" not in shown and 'href="#cite-1-1"' in html
+    inline = render_answer(_answer(f"The documents do not say. Closest passage: “{quote}” [1]", quote), 1)
+    assert quote not in re.sub(r"<[^>]*>", "", inline) and "[1]" in inline
+    turn = {"question": "How many?", "answer": ans.model_dump(mode="json")}
+    assert plain_answer(turn["answer"]).count(quote) == 1  # listed once, under "Sources:"
+    assert history_messages([turn]) == [
+        {"role": "user", "content": "How many?"},
+        {"role": "assistant", "content": "4,321 hover-bikes [1]."},
+    ]
+
+
+def _fact(**kw):
+    from bot.models import Fact
+
+    base = {
+        "id": "f1",
+        "source": "a.txt",
+        "text": "x",
+        "start": 10,
+        "end": 20,
+        "quantity_text": "x",
+        "sentence": "Zorblat Industries invested billions of yuan in new plants.",
+        "sentence_start": 0,
+        "sentence_end": 60,
+    }
+    return Fact(**{**base, **kw})
+
+
+def test_fact_values_show_only_what_the_document_says() -> None:
+    """Item 11: no made-up range for an open-ended quantity; values with units; percent as written."""
+    from bot.ui import fact_rows, fact_value, render_facts
+
+    billions = _fact(
+        text="billions", quantity_text="billions of yuan", low=1e9, kind="money", unit="yuan", approximate=True
+    )
+    assert fact_value(billions) == ""  # not "1,000,000,000–"
+    lineup_from = _fact(
+        text="five", quantity_text="five to seven brands", value=5, kind="count", unit="brand", role="from"
+    )
+    lineup_to = _fact(
+        text="seven", quantity_text="five to seven brands", value=7, kind="count", unit="brand", role="to"
+    )
+    stake = _fact(text="10 percent", quantity_text="10 percent", value=10, kind="percent", subject="Zorblat")
+    price = _fact(text="x", quantity_text="about 28-42 dollars", low=28, high=42, kind="money", unit="dollars")
+    assert fact_value(lineup_from) == "5 brands" and fact_value(lineup_to) == "7 brands"
+    assert fact_value(stake) == "10%" and fact_value(price) == "28–42 dollars"
+    rows = fact_rows([billions, lineup_from, lineup_to, stake])
+    assert [r[0] for r in rows] == ["—", "—", "—", "Zorblat"]  # no subject: an honest blank
+    assert [r[3] for r in rows] == ["", "from", "to", ""]
+    assert [r[4] for r in rows][:2] == ["billions of yuan", "five to seven brands"]
+    html = render_facts([billions, lineup_from])
+    assert 'title="Zorblat Industries invested billions of yuan in new plants."' in html
+    assert 'class="fact-detail"' in html and "<mark>" in html
+
+
+def test_api_history_is_validated() -> None:
+    """Item 5, in-process: history items must be questions or role/content messages."""
+    from bot.errors import InputError
+    from bot.history import check_history
+
+    ok = ["Q1?", {"role": "user", "content": "Q2?"}, {"role": "assistant", "content": "A [1].", "metadata": None}]
+    assert check_history(ok) == ["Q1?", {"role": "user", "content": "Q2?"}, {"role": "assistant", "content": "A [1]."}]
+    assert check_history(None) == []
+    for bad, message in [
+        ([[1, 2], [3]], r"history\[0\] is a list: each item must be an earlier question"),
+        (["ok", 5], r"history\[1\] is a number"),
+        ([{"role": "robot", "content": "x"}], r"history\[0\] has role 'robot'"),
+        ([{"role": "user", "content": ["x"]}], r"history\[0\] has content that is a list"),
+        ("just a string", r"history must be a list"),
+        ({"role": "user"}, r"history must be a list .* got an object"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            check_history(bad)
+
+
 # -- in-process with a real index ----------------------------------------------------------
 def test_example_questions_come_from_the_indexed_facts(tmp_path: Path, embeddings) -> None:
     from bot.indexer import sync_index
@@ -207,7 +292,7 @@ def test_example_questions_come_from_the_indexed_facts(tmp_path: Path, embedding
     store = Store.open(s)
     sync_index(s, store=store, embedder=embeddings)
     bot = Bot(s, store=store, embeddings=embeddings)
-    examples = example_questions(bot.facts(), bot.documents())
+    examples = example_questions(bot.facts())
     assert examples, bot.facts()
     assert any("Zorblat" in q for q in examples)
     assert not any("HIMA" in q or "Huawei" in q or "Harmony" in q for q in examples)
@@ -227,6 +312,48 @@ def test_example_questions_come_from_the_indexed_facts(tmp_path: Path, embedding
     assert len(chat2) == 4 and turns2[1]["history"] == [turns[0]["question"]]
     chat3, turns3, question, _ = act.undo(chat2, turns2)
     assert chat3 == chat and len(turns3) == 1 and question == "And in which month?"
+
+
+GRAMMAR_CORPUS = (
+    "Fjordline Nord cancelled 42 sailings in January.\n"
+    "Kestrel Batteries hired 1,500 engineers in November.\n"
+    "Orvane shipped 9,000 cells to Lumeo in March.\n"
+    "Halvard Motors paid €1.2 billion for a 15 percent stake in Nordvolt Energy.\n"
+    "Brightcell stopped 3 production lines in May.\n"
+    "Nordvolt Energy expanded from three to five plants in 2024.\n"
+    "Quuxco carried 12,000 passengers in the third quarter.\n"
+)
+QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "is", "are", "was", "were", "did", "do", "does"}
+QUESTION_WORDS |= {"by", "in", "the", "of", "s", "say", "about", "documents"}
+
+
+def test_example_questions_are_grammatical(tmp_path: Path, embeddings) -> None:
+    """Item 12: every word of an example is a question word or written in the documents (no "cancell")."""
+    import re
+
+    from _corpora import SEED_TEXT
+
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.store import Store
+    from bot.ui import example_questions
+
+    for name, text in (("seed", SEED_TEXT), ("made-up", GRAMMAR_CORPUS)):
+        docs = tmp_path / name
+        docs.mkdir()
+        (docs / "doc.txt").write_text(text)
+        settings = make_settings(docs, tmp_path / f"index-{name}")
+        store = Store.open(settings)
+        sync_index(settings, store=store, embedder=embeddings)
+        examples = example_questions(Bot(settings, store=store, embeddings=embeddings).facts())
+        print(name, examples)
+        assert len(examples) >= 2, examples
+        vocabulary = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+        for q in examples:
+            assert q[0].isupper() and q.endswith("?") and "  " not in q, q
+            unknown = [w for w in re.findall(r"[^\W\d_]+", q) if w.lower() not in vocabulary | QUESTION_WORDS]
+            assert not unknown, (q, unknown)
+            assert not re.search(r"\b(cancell|shipp|stopp)\b", q), q
 
 
 def test_upload_validation_and_removal_keep_the_index_intact(seed_settings, embeddings, tmp_path: Path) -> None:
@@ -303,6 +430,84 @@ def test_api_errors_are_one_line_messages(server: Server) -> None:
     with pytest.raises(AppError, match="The question is empty") as err:
         server.client().predict("   ", [], api_name="/ask")
     assert "Traceback" not in str(err.value)
+
+
+def test_api_validates_its_inputs(server: Server) -> None:
+    """Item 5: a malformed history or question is a clear error naming what is wrong."""
+    from gradio_client.exceptions import AppError
+
+    client = server.client()
+    cases = [
+        ((HIMA_Q, [[1, 2], [3]]), r"history\[0\] is a list: each item must be an earlier question"),
+        ((HIMA_Q, [{"role": "robot", "content": "hi"}]), r"history\[0\] has role 'robot'"),
+        ((HIMA_Q, [{"role": "user", "content": 7}]), r"history\[0\] has content that is a number"),
+        ((HIMA_Q, "not a list"), r"history must be a list"),
+        ((42, []), r"The question must be text"),
+    ]
+    for args, message in cases:
+        with pytest.raises(AppError, match=message) as err:
+            client.predict(*args, api_name="/ask")
+        assert "unexpectedly" not in str(err.value)
+    ok = client.predict(
+        HIMA_Q, ["Which alliance is it?", {"role": "assistant", "content": "HIMA [1]."}], api_name="/ask"
+    )
+    assert "81,864" in ok["text"]
+
+
+def test_user_errors_are_one_line_in_the_server_log(server: Server) -> None:
+    """Item 6: an empty or too long question, or a bad history, logs one line - no traceback."""
+    from gradio_client.exceptions import AppError
+
+    client = server.client()
+    start = server.log.stat().st_size
+    for question, history in (("   ", []), ("x" * 5000, []), (HIMA_Q, [[1, 2]])):
+        with pytest.raises(AppError):
+            client.predict(question, history, api_name="/ask")
+    time.sleep(0.5)
+    with server.log.open("rb") as fh:
+        fh.seek(start)
+        new = fh.read().decode("utf-8", "replace")
+    assert "Traceback" not in new, new
+    for needle in ("The question is empty", "The question is too long", "history[0] is a list"):
+        lines = [line for line in new.splitlines() if needle in line]
+        assert len(lines) == 1, (needle, new)
+
+
+@pytest.mark.server
+def test_chat_says_when_the_chroma_server_is_down(tmp_path: Path, embeddings) -> None:
+    """Item 7: with the index server down, the UI says it cannot be reached (and recovers when it is back)."""
+    import gradio as gr
+    from chroma_server import ChromaServer
+    from gradio_client.exceptions import AppError
+
+    from bot.service import Bot
+    from bot.ui import _Actions
+
+    chroma = ChromaServer(tmp_path / "chroma-data").start()
+    workdir = tmp_path / "chat"
+    workdir.mkdir()
+    srv = None
+    try:
+        srv = start_server(workdir, BOT_CHROMA_URL=chroma.url)
+        client = srv.client()
+        assert "81,864" in client.predict(HIMA_Q, [], api_name="/ask")["text"]
+        settings = make_settings(srv.docs, tmp_path / "index", chroma_url=chroma.url)
+        act = _Actions(Bot(settings, embeddings=embeddings))  # the chat handler, in-process, same server
+        chroma.stop()
+        question = "How much did Changan invest in Yinwang?"
+        with pytest.raises(AppError, match=rf"^Cannot reach the Chroma server at {chroma.url}") as err:
+            client.predict(question, [], api_name="/ask")
+        assert "unexpectedly" not in str(err.value)
+        with pytest.raises(gr.Error) as ui_err:
+            list(act.respond(question, [], [], {"engine": "grounded", "top_k": 4}))
+        assert ui_err.value.message.startswith(f"Cannot reach the Chroma server at {chroma.url}")
+        assert "Traceback" not in srv.log.read_text()
+        chroma.start()  # same path and port: answering works again
+        assert "11.5 billion" in client.predict(question, [], api_name="/ask")["text"]
+    finally:
+        if srv is not None:
+            srv.stop()
+        chroma.stop()
 
 
 def test_only_ask_is_a_public_endpoint(server: Server) -> None:
