@@ -127,7 +127,7 @@ def _sqlite_problem(db: Path) -> str | None:
     if not db.is_file():
         return None
     try:
-        with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=2)) as con:
+        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=2)) as con:
             rows = con.execute("PRAGMA quick_check(1)").fetchall()
     except sqlite3.Error as exc:
         return f"{db.name}: {exc}"

@@ -23,6 +23,7 @@ from bot.store import Store
 
 BOT = str(Path(sys.executable).with_name("bot"))
 HIMA_Q = "How many vehicles did HIMA deliver in November?"
+SEED_NAME = "huawei_auto_brand_alliances.txt"
 
 
 def run_bot(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -280,3 +281,13 @@ def test_damaged_index_is_one_line_from_cli_api_and_ui(
             list(act.respond(HIMA_Q, [], [], {"engine": "grounded", "top_k": 4}))
         check(ui_err.value.message)
     assert _snapshot(index, kind) == before, "the damaged files and the manifest must stay as they were"
+
+
+def test_relative_docs_and_index_paths(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    """The defaults are relative paths (``seeds``, ``index``): the index opens and reopens with them."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")  # conftest runs every test in its tmp_path
+    settings = make_settings(Path("seeds"), Path("index"))
+    assert sync_index(settings, embedder=embeddings).chunks > 0
+    again = sync_index(settings, embedder=embeddings)
+    assert again.embedded == 0 and again.unchanged == 1
+    assert {c.source for c in Store.open(settings, create=False).all_chunks()} == {SEED_NAME}
