@@ -202,7 +202,7 @@ def ask_cmd(
         list[str] | None, typer.Option("--history", "-H", help="An earlier question of the conversation (repeatable).")
     ] = None,
     engine: Annotated[
-        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp [env BOT_LLM].")
+        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp, local [env BOT_LLM].")
     ] = None,
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer object as JSON."),
 ) -> None:
@@ -271,7 +271,7 @@ def eval_cmd(
     docs: DocsOpt = None,
     index: IndexOpt = None,
     engine: Annotated[
-        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp [env BOT_LLM].")
+        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp, local [env BOT_LLM].")
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default eval-out/<question set name>].")
@@ -280,12 +280,23 @@ def eval_cmd(
         float | None,
         typer.Option("--min-score", min=0.0, max=1.0, help="Exit 1 when the score (0-1) is below this."),
     ] = None,
+    min_own_words: Annotated[
+        float | None,
+        typer.Option("--min-own-words", min=0.0, max=1.0, help="Exit 1 when the own-words score is below this."),
+    ] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option("--sample", min=1, help="Ask a fixed, evenly spaced sample of this many questions."),
+    ] = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Ask a question set and score the answers; write answers.jsonl, summary.json, report.md and charts.
 
     The score is the fraction of questions passing all their checks (expected answer, regexes,
-    refusal, cited sources, numbers supported by the citations).
+    refusal, cited sources, numbers supported by the citations). "Own words" counts an answer only
+    when what the bot says itself - before any quoted passage, source list or citation marker -
+    contains the expected answer; "quoted" counts it anywhere, quoted passages included. Follow-ups
+    get the bot's own earlier answers of the same conversation.
 
     For example:
 
@@ -294,10 +305,15 @@ def eval_cmd(
       bot eval evals/batteries_questions.jsonl --docs evals/corpus_batteries --index /tmp/bat-index
 
       bot eval questions.csv --min-score 0.8     # exit 1 below 80 %
+
+      bot eval set.jsonl --docs corpus --sample 40 --min-own-words 0.4
     """
     from bot.evaluate import load_questions, run_eval, write_outputs
 
     qs = load_questions(questions)  # a malformed set fails before the index and model load
+    if sample and sample < len(qs):
+        step = len(qs) / sample
+        qs = [qs[int(i * step)] for i in range(sample)]
     settings = settings_from(docs, index, llm=engine)
     bot = open_bot(settings, quiet=quiet)
     with rich_progress(quiet) as progress:
@@ -311,6 +327,8 @@ def eval_cmd(
 
     typer.echo(f"Score: {s['passed']}/{s['questions']} = {s['score']:.1%} (engine {settings.llm})")
     typer.echo(f"Correctness: {pct(s['correctness'])}; errors: {s['errors']}")
+    f1 = "n/a" if s["own_words_f1"] is None else f"{s['own_words_f1']:.3f}"
+    typer.echo(f"Own words: {pct(s['own_words'])}; quoted: {pct(s['quoted'])}; own-words F1: {f1}")
     typer.echo(
         f"Refusals: precision {pct(ref['precision'])} ({ref['true_refusals']}/{ref['refused']}), "
         f"recall {pct(ref['recall'])} ({ref['true_refusals']}/{ref['expected']})"
@@ -323,6 +341,9 @@ def eval_cmd(
     typer.echo(f"Report: {out_dir / 'report.md'}")
     if min_score is not None and s["score"] < min_score:
         _err(f"Score {s['score']:.3f} is below --min-score {min_score:g}.")
+        raise typer.Exit(1)
+    if min_own_words is not None and s["own_words"] < min_own_words:
+        _err(f"Own-words score {s['own_words']:.3f} is below --min-own-words {min_own_words:g}.")
         raise typer.Exit(1)
 
 

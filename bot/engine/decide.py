@@ -62,6 +62,8 @@ def missing_names(q: Question, ev: Evidence, index_known: Callable[[str], bool])
     """Names of the question with a word the index never uses (the documents do not talk about them)."""
     out = []
     for name in q.names:
+        if q.modifier(name):
+            continue  # a modifier ("EV startups", "US dollars"), not the subject asked about
         words = [w.lower().strip(".’'") for w in name.split() if len(w) > 1 and w.lower() not in _JOINERS]
         words = [w for w in words if w not in TITLES]
         if words and not any(index_known(w) for w in words):
@@ -92,7 +94,7 @@ def judge(
     if (
         not followup
         and q.head
-        and q.head not in TYPE_NOUNS
+        and (q.head in ROLE_NOUNS or q.head.upper() in {t.text for t in q.tokens})  # "the CEO", "the CFO"
         and not index_known(q.head)
         and not (top.matched & q.all_keys - q.name_keys)
         and top.dense < DENSE_SURE

@@ -182,11 +182,14 @@ def _from_to(s: Sentence) -> tuple[Quantity, Quantity] | None:
     ends = [q for q in split_changes(s) if q.bound in ("from", "to")]
     if len(ends) >= 2:
         return ends[0], ends[1]
-    qs = s.parsed.quantities
-    for a, b in zip(qs, qs[1:], strict=False):
-        between = " ".join(t.low for t in toks[a.j : b.i])
-        if re.search(r"\b(up|down|rising|falling|compared)?\s*(from|with|against)\b", between) and a.kind == b.kind:
-            return b, a
+    qs = [q for q in s.parsed.quantities if q.value is not None]
+    for k, old in enumerate(qs):
+        before = " ".join(t.low for t in toks[max(0, old.i - 4) : old.i])
+        if not re.search(r"\b(?:up|down|rising|falling|compared|higher|lower)?\s*(?:from|with|against)$", before):
+            continue
+        for new in reversed(qs[:k]):  # the figure it changed into: the nearest earlier one of the same kind
+            if new.kind == old.kind and new.currency == old.currency:
+                return old, new
     return None
 
 
@@ -249,7 +252,7 @@ def _range_stat(w: Work) -> Answer | None:
 def _shares(w: Work, remainder: bool) -> Answer | None:
     """Combined shares of the named holders, or what they leave of the whole (100% minus their sum)."""
     assert w.ev is not None
-    holders = [n for n in w.q.names if n.lower() not in {x.lower() for x in _objects(w)}]
+    holders = [n for n in w.q.names if n.lower() not in {x.lower() for x in _objects(w)} and not w.q.modifier(n)]
     if len(holders) < (1 if remainder else 2):
         return None
     kinds = ("percent",) if remainder or PERCENT_Q.search(w.q.text) or "stake" in w.q.text.lower() else ("count",
@@ -272,7 +275,7 @@ def _shares(w: Work, remainder: bool) -> Answer | None:
 
 def _objects(w: Work) -> list[str]:
     """Names the question asks *about* rather than as holders ("stake ... in Yinwang")."""
-    m = re.findall(r"\b(?:in|of)\s+([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", w.q.text)
+    m = re.findall(r"\b(?:in|into)\s+([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", w.q.text)
     return [x for x in m if x in w.q.names] if len(w.q.names) > 1 else []
 
 
@@ -282,7 +285,7 @@ COMPARE = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|against)\b", re.I
 def _compare(w: Work) -> Answer | None:
     """Two named subjects' figures of one kind side by side, and their difference."""
     assert w.ev is not None
-    holders = [n for n in w.q.names if n.lower() not in {x.lower() for x in _objects(w)}]
+    holders = [n for n in w.q.names if n.lower() not in {x.lower() for x in _objects(w)} and not w.q.modifier(n)]
     if len(holders) < 2:
         return None
     found: list[Found] = []
@@ -312,7 +315,8 @@ def try_derived(w: Work) -> Answer | None:
     wants = (
         (VALUATION.search(text) and not RANGE_WIDTH.search(text)) or PER_POINT.search(text) or target or
         (RATE_Q.search(text) and len(codes) >= 2) or COMBINED.search(text) or REMAINDER.search(text) or
-        RANGE_WIDTH.search(text) or RANGE_MID.search(text) or (CHANGE.search(text) and w.q.numeric) or
+        RANGE_WIDTH.search(text) or RANGE_MID.search(text) or
+        (CHANGE.search(text) and (w.q.numeric or PERCENT_Q.search(text))) or
         (COMPARE.search(text) and len(w.q.names) >= 2)
     )  # fmt: skip
     if not wants:
@@ -326,10 +330,10 @@ def try_derived(w: Work) -> Answer | None:
         result = _valuation(w, per_point=False)
         if result is not None:
             return result
-    if target:
-        return _conversion(w, target)
     if RANGE_WIDTH.search(text) or RANGE_MID.search(text):
         return _range_stat(w)
+    if target:
+        return _conversion(w, target)
     if COMPARE.search(text) and len(w.q.names) >= 2:
         return _compare(w)
     if REMAINDER.search(text):

@@ -75,7 +75,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if subject is not None and getattr(subject, "i", -1) == nm.i:
             score += 0.25  # "Which company invested ...?" - the subject of "invested"
         if words & asked:
-            score -= 0.15
+            score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
         text, start, end = span(s, nm.i, nm.j)
         out.append(Candidate(text, start, end, s, score, "name"))
     return out

@@ -89,6 +89,8 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
 
     """
     asked = _without_instructions(question)
+    if asked.isupper():
+        asked = asked.lower()  # "WHAT SHARE OF X DID Y BUY": capitals say nothing about names here
     resolved = resolve(correct(asked, index), history)
     w = Work(index, question, resolved, analyse(resolved.text))
     w.q.soft_names = resolved.followup and resolved.text != asked

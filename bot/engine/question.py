@@ -118,6 +118,12 @@ class Question:
     list_of: str = ""  # for a list question, the type of its items
     acronym: str = ""  # "What does X stand for?" -> "X"
 
+    def modifier(self, name: str) -> bool:
+        """Whether a name of the question modifies a noun ("the Nordic market", "EV startups", "US dollars")."""
+        at = self.text.find(name)
+        rest = self.text[at + len(name) :].split() if at >= 0 else []
+        return bool(rest) and rest[0].isalpha() and rest[0].islower() and rest[0] not in STOPWORDS
+
     @property
     def name_keys(self) -> set[str]:
         """Matching keys of the words of the question's names."""
