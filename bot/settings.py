@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=0, le=65535)
     auth: SecretStr | None = Field(None, description="USER:PASS for the web UI.")
     upload_max_mb: float = Field(10.0, gt=0)
+    ui_concurrency: int | None = Field(
+        None, ge=1, le=256, description="Answers the web UI computes at the same time; unset = a few per core."
+    )
     upload_types: tuple[str, ...] = Field((".txt", ".md", ".html", ".pdf"))
 
     @field_validator("chroma_url")

@@ -226,7 +226,7 @@ def launch(
         auth: ``USER:PASS`` (default ``settings.auth``); None means no login.
         share: Create a public gradio.live link (off by default).
         concurrency: Answers computed at the same time (one shared bot; default
-            :func:`default_concurrency`).
+            ``settings.ui_concurrency``, else :func:`default_concurrency`).
         prevent_thread_lock: Return instead of blocking (tests, notebooks).
         quiet: Suppress Gradio's start-up messages.
 
@@ -242,7 +242,7 @@ def launch(
         auth = settings.auth.get_secret_value()
     credentials = parse_auth(auth)
     _server_logging()
-    answers = concurrency or default_concurrency()
+    answers = concurrency or settings.ui_concurrency or default_concurrency()
     app = build_app(bot, answers)
     app.queue(default_concurrency_limit=answers, max_size=256)
     blocked = [str(p.resolve()) for p in (settings.docs_dir, settings.index_dir)]

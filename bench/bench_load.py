@@ -1,0 +1,249 @@
+"""Latency of the web UI's ``/ask`` API under load: N parallel sessions vs one session asking in turn.
+
+Starts a real ``bot chat`` server on a copy of the docs folder (seeds by default), then asks the
+first N questions of a question set (``evals/seed_questions.jsonl`` by default, questions without
+history) through real ``gradio_client`` clients:
+
+* sequential: one client asks every question in turn, ``--rounds`` times;
+* parallel: N clients (one per question, each its own session) start together and each asks its
+  question ``--rounds`` times in a row.
+
+Each parallel answer is compared with the sequential answer to the same question (text and
+citations): a difference is a crossed or unstable answer and makes the script exit 1. The server is
+restarted for each ``--concurrency`` value (``BOT_UI_CONCURRENCY``), so the queue settings can be
+compared in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, SEEDS, machine_info, md_table, percentile, run_header, write_section
+
+EXAMPLES = """examples:
+  python bench/bench_load.py                         # 20 sessions x 3 rounds on the seeds
+  python bench/bench_load.py --sessions 10 --rounds 5
+  python bench/bench_load.py --concurrency 2,4,8     # compare queue settings (one server each)
+  python bench/bench_load.py --write                 # also rewrite the bench_load section of docs/benchmarks.md
+"""
+
+TARGET_P95_S = 1.5  # parallel p95 target of issue 10, item 14
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_questions(path: Path, n: int) -> list[str]:
+    """The first ``n`` distinct questions without history of a JSONL question set."""
+    out: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        q = item.get("question")
+        if isinstance(q, str) and not item.get("history") and q not in out:
+            out.append(q)
+        if len(out) == n:
+            break
+    if len(out) < n:
+        raise SystemExit(f"{path} has only {len(out)} questions without history; pass --sessions {len(out)}")
+    return out
+
+
+class ChatServer:
+    """``bot chat`` in a subprocess."""
+
+    def __init__(self, docs: Path, workdir: Path, concurrency: int | None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "GRADIO_"))}
+        env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+        env.update(GRADIO_ANALYTICS_ENABLED="False")
+        if concurrency:
+            env["BOT_UI_CONCURRENCY"] = str(concurrency)
+        self.log = workdir / f"server-{self.port}.log"
+        bot = Path(sys.executable).with_name("bot")
+        cmd = [str(bot), "chat", "--docs", str(docs), "--index", str(workdir / "index"), "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+
+    def wait(self, timeout: float = 300) -> ChatServer:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"bot chat exited with {self.proc.returncode}:\n{self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "config", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise SystemExit(f"bot chat did not start in {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def client(url: str) -> Any:
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
+
+
+def ask(c: Any, question: str) -> tuple[float, dict[str, Any]]:
+    t0 = time.perf_counter()
+    answer = c.predict(question, [], api_name="/ask")
+    return time.perf_counter() - t0, answer
+
+
+def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["question"] == b["question"] and a["text"] == b["text"] and a["citations"] == b["citations"]
+
+
+def measure(url: str, questions: list[str], rounds: int) -> dict[str, Any]:
+    """Sequential then parallel latencies against one running server."""
+    seq_client = client(url)
+    for q in questions:  # warm-up: query embeddings, keyword index, every code path once
+        ask(seq_client, q)
+    sequential: list[float] = []
+    expected: dict[str, dict[str, Any]] = {}
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for q in questions:
+            seconds, answer = ask(seq_client, q)
+            sequential.append(seconds)
+            expected.setdefault(q, answer)
+    seq_wall = time.perf_counter() - t0
+
+    clients = [client(url) for _ in questions]  # one session each, connected before the clock starts
+    barrier = threading.Barrier(len(questions))
+    parallel: list[float] = []
+    crossed: list[str] = []
+    lock = threading.Lock()
+
+    def session(c: Any, q: str) -> None:
+        barrier.wait()
+        for _ in range(rounds):
+            seconds, answer = ask(c, q)
+            with lock:
+                parallel.append(seconds)
+                if not same(answer, expected[q]):
+                    crossed.append(q)
+
+    threads = [threading.Thread(target=session, args=(c, q)) for c, q in zip(clients, questions, strict=True)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    par_wall = time.perf_counter() - t0
+    return {
+        "sequential": sequential,
+        "parallel": parallel,
+        "seq_wall": seq_wall,
+        "par_wall": par_wall,
+        "crossed": crossed,
+    }
+
+
+def row(label: str, concurrency: str, xs: list[float], wall: float, crossed: int | str) -> list[str]:
+    return [
+        label,
+        concurrency,
+        str(len(xs)),
+        f"{percentile(xs, 50) * 1000:,.0f}",
+        f"{percentile(xs, 95) * 1000:,.0f}",
+        f"{max(xs) * 1000:,.0f}",
+        f"{len(xs) / wall:.1f}",
+        str(crossed),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=Path, default=SEEDS, help="documents folder (copied; default: seeds)")
+    parser.add_argument("--questions", type=Path, default=ROOT / "evals" / "seed_questions.jsonl")
+    parser.add_argument("--sessions", type=int, default=20, help="parallel sessions, one question each")
+    parser.add_argument("--rounds", type=int, default=3, help="times each session asks its question")
+    parser.add_argument(
+        "--concurrency", default="", help="comma-separated BOT_UI_CONCURRENCY values (default: the server's own)"
+    )
+    parser.add_argument("--write", action="store_true", help="rewrite the bench_load section of docs/benchmarks.md")
+    args = parser.parse_args()
+
+    questions = load_questions(args.questions, args.sessions)
+    levels = [int(x) for x in args.concurrency.split(",") if x.strip()] or [None]
+    rows: list[list[str]] = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        work = Path(tmp)
+        docs = work / "docs"
+        shutil.copytree(args.docs, docs)
+        for level in levels:
+            run = work / f"run-{level or 'default'}"
+            run.mkdir()
+            server = ChatServer(docs, run, level).wait()
+            try:
+                m = measure(server.url, questions, args.rounds)
+            finally:
+                server.stop()
+            name = str(level) if level else "default"
+            rows.append(row("sequential (1 session)", name, m["sequential"], m["seq_wall"], "-"))
+            label = f"parallel ({len(questions)} sessions)"
+            rows.append(row(label, name, m["parallel"], m["par_wall"], len(m["crossed"])))
+            failed |= bool(m["crossed"])
+            print(md_table(HEADER, rows[-2:]), flush=True)
+    table = md_table(HEADER, rows)
+    info = machine_info()
+    body = "\n".join(
+        [
+            "## Load (`bench/bench_load.py`)",
+            "",
+            *run_header(info),
+            "",
+            f"`bot chat` on a copy of `{os.path.relpath(args.docs, ROOT)}`; the first {len(questions)} questions of "
+            f"`{os.path.relpath(args.questions, ROOT)}`, each asked {args.rounds} times per mode through the `/ask` "
+            "API with `gradio_client`, after one warm-up pass. Latency is per request, client side. "
+            f"Target: parallel p95 <= {TARGET_P95_S} s with no crossed answers.",
+            "",
+            table,
+        ]
+    )
+    print()
+    print(body)
+    if args.write:
+        write_section("bench_load", body)
+    return 1 if failed else 0
+
+
+HEADER = ["Mode", "Concurrency", "Requests", "p50 ms", "p95 ms", "max ms", "Requests/s", "Crossed answers"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
