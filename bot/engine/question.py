@@ -121,8 +121,13 @@ class Question:
     def modifier(self, name: str) -> bool:
         """Whether a name of the question modifies a noun ("the Nordic market", "EV startups", "US dollars")."""
         at = self.text.find(name)
-        rest = self.text[at + len(name) :].split() if at >= 0 else []
-        return bool(rest) and rest[0].isalpha() and rest[0].islower() and rest[0] not in STOPWORDS
+        if at < 0:
+            return False
+        rest, before = self.text[at + len(name) :].split(), self.text[:at].split()
+        if not (rest and rest[0].isalpha() and rest[0].islower() and rest[0] not in STOPWORDS):
+            return False
+        adjectival = name.endswith(("ic", "ian", "ese", "ish", "an")) or (name.isupper() and len(name) <= 3)
+        return adjectival or bool(before and before[-1].lower() in ("the", "a", "an", "its", "their", "his", "her"))
 
     @property
     def name_keys(self) -> set[str]:
