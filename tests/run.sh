@@ -8,7 +8,7 @@
 # with its test and optional extras; (2) install Debian's chromium for the browser tests when it is
 # missing and we are root (never `playwright install`); (3) pytest, all tests including the `server`,
 # `browser` and `slow` ones; (4) `bot eval` on both question sets with the minimum scores in
-# evals/min_scores.env. Exits non-zero when any step fails; tests and gates all run even if one fails.
+# evals/min_scores.env, and on a fixed sample of each third-party set with its minimum own-words score. Exits non-zero when any step fails; tests and gates all run even if one fails.
 #
 # Environment:
 #   SKIP_INSTALL=1   reuse .venv as it is (no pip, no apt) for a quick re-run
@@ -164,6 +164,7 @@ fi
 # shellcheck source=../evals/min_scores.env
 source evals/min_scores.env
 : "${SEED_MIN_SCORE:?missing in evals/min_scores.env}" "${BATTERIES_MIN_SCORE:?missing in evals/min_scores.env}"
+: "${THIRDPARTY_SAMPLE:?missing in evals/min_scores.env}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/docqa-run.XXXXXX")"
 
 step "Evaluation gate: seed questions (min score $SEED_MIN_SCORE)"
@@ -183,4 +184,19 @@ if ! bot eval evals/batteries_questions.jsonl --docs evals/corpus_batteries --in
 else
     GATES_PASSED=$((GATES_PASSED + 1))
 fi
+
+# Third-party reading-comprehension sets (evals/thirdparty, copied from ../shared/evalsets): a fixed,
+# evenly spaced sample of each, gated on the own-words score (the answer before any quote or marker).
+for set in squadshifts_nyt coqa drop_dev; do
+    var="THIRDPARTY_${set^^}_MIN_OWN_WORDS"
+    min="${!var:?missing $var in evals/min_scores.env}"
+    step "Evaluation gate: $set, sample of $THIRDPARTY_SAMPLE (min own words $min)"
+    if ! bot eval "evals/thirdparty/$set/questions.jsonl" --docs "evals/thirdparty/$set/corpus" \
+        --index "$TMP/idx-$set" --out "$TMP/$set" --sample "$THIRDPARTY_SAMPLE" --min-own-words "$min" -q; then
+        FAILED+=("bot eval evals/thirdparty/$set --sample $THIRDPARTY_SAMPLE --min-own-words $min")
+        GATES_FAILED=$((GATES_FAILED + 1))
+    else
+        GATES_PASSED=$((GATES_PASSED + 1))
+    fi
+done
 step_end

@@ -1,0 +1,103 @@
+"""Answer quality on every question set, in one run: own words, quoted, F1, refusals, latency.
+
+The third-party sets (``evals/thirdparty``: news, conversations, arithmetic over text) measure the
+engine on text nobody on the project wrote; the project's own sets (seed article, batteries) are
+reported beside them. Each set is asked through ``bot.evaluate.run_eval`` (follow-ups get the bot's
+own earlier answers), exactly as ``bot eval`` does.
+
+    python bench/bench_quality.py                       # all sets, printed
+    python bench/bench_quality.py --write               # and docs/benchmarks.md updated
+    python bench/bench_quality.py --sets coqa --sample 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, SEEDS, machine_info, md_table, run_header, write_section  # noqa: E402
+
+THIRD = ROOT / "evals" / "thirdparty"
+SETS = {
+    "squadshifts_nyt": (THIRD / "squadshifts_nyt" / "questions.jsonl", THIRD / "squadshifts_nyt" / "corpus"),
+    "coqa": (THIRD / "coqa" / "questions.jsonl", THIRD / "coqa" / "corpus"),
+    "drop_dev": (THIRD / "drop_dev" / "questions.jsonl", THIRD / "drop_dev" / "corpus"),
+    "seed": (ROOT / "evals" / "seed_questions.jsonl", SEEDS),
+    "batteries": (ROOT / "evals" / "batteries_questions.jsonl", ROOT / "evals" / "corpus_batteries"),
+}
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS), help="sets to run (default all)")
+    ap.add_argument("--sample", type=int, default=0, help="an evenly spaced sample of this many questions per set")
+    ap.add_argument("--engine", default=None, help="engine (default: the settings' engine, grounded)")
+    ap.add_argument("--write", action="store_true", help="update the answer-quality section of docs/benchmarks.md")
+    args = ap.parse_args(argv)
+
+    from bot.embed import MiniLMEmbeddings
+    from bot.evaluate import load_questions, run_eval, summarize
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.settings import Settings
+    from bot.store import Store
+
+    embeddings = MiniLMEmbeddings()
+    work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
+    rows = []
+    try:
+        for name in args.sets:
+            questions, docs = SETS[name]
+            settings = Settings(docs_dir=docs, index_dir=work / f"idx-{name}")
+            store = Store.open(settings)
+            sync_index(settings, store=store, embedder=embeddings)
+            bot = Bot(settings, store=store, embeddings=embeddings)
+            qs = load_questions(questions)
+            if args.sample and args.sample < len(qs):
+                step = len(qs) / args.sample
+                qs = [qs[int(i * step)] for i in range(args.sample)]
+            bot.ask(qs[0].question)  # warm (keyword index, word statistics)
+            result = run_eval(qs, bot, engine=args.engine)
+            s = summarize([i.record() for i in result.items])
+            ref, lat = s["refusal"], s["latency_ms"]
+            f1 = "—" if s["own_words_f1"] is None else f"{s['own_words_f1']:.2f}"
+            rows.append(
+                [name, s["questions"], _pct(s["quoted"]), _pct(s["own_words"]), f1, _pct(s["score"]),
+                 f"{_pct(ref['precision'])} / {_pct(ref['recall'])}", f"{lat['p50']:.0f} / {lat['p95']:.0f}"]
+            )  # fmt: skip
+            print(" | ".join(str(c) for c in rows[-1]), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    header = ["set", "questions", "quoted", "own words", "own-words F1", "all checks", "refusal P / R", "p50 / p95 ms"]
+    table = md_table(header, rows)
+    print(table)
+    if args.write:
+        body = "\n".join(
+            [
+                "## Answer quality per question set (`bench/bench_quality.py`)",
+                "",
+                *run_header(machine_info()),
+                "",
+                "**Own words**: the answer text before any quoted passage, source list or citation marker "
+                "contains the expected answer. **Quoted**: it is anywhere, cited passages included. **Own-words "
+                "F1**: SQuAD token F1 of the own words against the best `gold` answer. **All checks**: expected "
+                "answer, refusal, citations and supported numbers all pass (the score `bot eval` gates on). "
+                "Latency is per question, warm, on this machine.",
+                "",
+                table,
+            ]
+        )
+        write_section("bench-quality", body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
