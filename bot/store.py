@@ -193,19 +193,21 @@ class ScopedCollection:
     """A Chroma collection as one project sees it: only its own records, failures as bot errors.
 
     With an ``owner``, ids are stored as ``<owner>:<id>`` and every record carries ``owner`` in its
-    metadata; reads and deletes are filtered to the owner, and results come back with plain ids and
-    without the ``owner`` key, so callers never see the scoping. Without an owner (an index written
-    before ownership existed) calls pass through unchanged.
+    metadata; deletes are always restricted to the owner's records, and reads too unless the
+    collection is the owner's own (``shared=False``: a filter there would only cost time). Results
+    come back with plain ids and without the ``owner`` key, so callers never see the scoping.
+    Without an owner (an index written before ownership existed) calls pass through unchanged.
 
     Supports the subset of Chroma's ``Collection`` the bot uses: ``get``, ``query``, ``upsert``,
     ``delete`` and ``count``.
     """
 
-    def __init__(self, collection: Collection, owner: str | None, where: _Where) -> None:
-        """Wrap a Chroma collection for one owner (None: unscoped)."""
+    def __init__(self, collection: Collection, owner: str | None, where: _Where, shared: bool = True) -> None:
+        """Wrap a Chroma collection for one owner (None: unscoped); ``shared``: other owners may write to it."""
         self.raw = collection
         self.name: str = collection.name
         self.owner = owner
+        self.shared = shared
         self._where_info = where
         self._prefix = f"{owner}:" if owner else ""
 
@@ -223,8 +225,8 @@ class ScopedCollection:
     def _strip(self, i: str) -> str:
         return i[len(self._prefix) :] if self._prefix and i.startswith(self._prefix) else i
 
-    def _filter(self, where: dict[str, Any] | None) -> dict[str, Any] | None:
-        if not self.owner:
+    def _filter(self, where: dict[str, Any] | None, reading: bool = True) -> dict[str, Any] | None:
+        if not self.owner or (reading and not self.shared):
             return where
         own = {OWNER_KEY: self.owner}
         return own if not where else {"$and": [own, where]}
@@ -306,11 +308,11 @@ class ScopedCollection:
         """Delete records by id and/or filter - never another owner's."""
         if ids is not None and not ids:
             return
-        self._call(self.raw.delete, ids=self._ids(ids), where=self._filter(where))
+        self._call(self.raw.delete, ids=self._ids(ids), where=self._filter(where, reading=False))
 
     def count(self) -> int:
-        """Number of the owner's records (a scan of ids when the collection is scoped)."""
-        if not self.owner:
+        """Number of the owner's records (a scan of ids when the collection is shared)."""
+        if not self.owner or not self.shared:
             return int(self._call(self.raw.count))
         return len(self.get(include=[])["ids"])
 
@@ -452,6 +454,7 @@ class Store:
         owner: str | None = None,
         index_dir: str = "",
         url: str | None = None,
+        shared: bool = True,
     ) -> None:
         """Open (and by default create) the collections.
 
@@ -460,6 +463,8 @@ class Store:
             name: Base collection name.
             create: If False and the chunk collection does not exist, raise.
             owner: Project id that scopes every record (None: unscoped, as before ownership existed).
+            shared: Other owners may write to these collections (an explicitly named collection):
+                reads are filtered to ``owner`` too. False for a collection named after the owner.
             index_dir: Index folder, for error messages.
             url: Chroma server URL, for error messages.
 
@@ -495,10 +500,10 @@ class Store:
             )
             owner = None
         self.owner = owner
-        self.chunks = ScopedCollection(cols["chunks"], owner, self._where)
-        self.facts = ScopedCollection(cols["facts"], owner, self._where)
-        self.docs = ScopedCollection(cols["docs"], owner, self._where)
-        self.sentences = ScopedCollection(cols["sentences"], owner, self._where)
+        self.chunks = ScopedCollection(cols["chunks"], owner, self._where, shared)
+        self.facts = ScopedCollection(cols["facts"], owner, self._where, shared)
+        self.docs = ScopedCollection(cols["docs"], owner, self._where, shared)
+        self.sentences = ScopedCollection(cols["sentences"], owner, self._where, shared)
 
     def _call(self, collection: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         return _guarded(self._where, collection, fn, **kwargs)
@@ -532,6 +537,8 @@ class Store:
             owner=settings.project_id,
             index_dir=str(settings.index_dir),
             url=settings.chroma_url,
+            # a derived name is this docs folder's alone; a named (or an older) collection may be shared
+            shared=bool(settings.collection) or name != settings.collection_name,
         )
         store.notes[:0] = notes
         return store
