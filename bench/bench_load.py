@@ -218,6 +218,7 @@ def main() -> int:
     args = parser.parse_args()
 
     questions = load_questions(args.questions, args.sessions)
+    load_at_start = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     levels = [int(x) for x in args.concurrency.split(",") if x.strip()] or [None]
     rows: list[list[str]] = []
     engine_p50: list[float] = []
@@ -254,6 +255,7 @@ def main() -> int:
             f"`{os.path.relpath(args.questions, ROOT)}`, each asked {args.rounds} times per mode through the `/ask` "
             "API with `gradio_client`, after one warm-up pass. Latency is per request, client side; "
             "server CPU is the `bot chat` process's CPU time per request. "
+            f"Load average when the run started: {load_at_start}. "
             f"Engine time (the answer's `latency_ms`, sequential) p50: {min(engine_p50):,.0f} ms. "
             f"Target: parallel p95 <= {TARGET_P95_S} s with no crossed answers.",
             "",
