@@ -60,8 +60,13 @@ def available_engines(settings: Settings) -> list[str]:
 
 
 def default_concurrency() -> int:
-    """Answers computed at the same time by default: enough to overlap waiting, a few per core."""
-    return max(4, 2 * (os.cpu_count() or 1))
+    """Answers computed at the same time by default (``BOT_UI_CONCURRENCY`` overrides it).
+
+    Eight, or two per core on bigger machines: with 20 parallel sessions on 2 cores this gave a lower
+    p95 than 2 or 4 (``bench/bench_load.py --concurrency 2,4,8``; answers share one process, so more
+    at once shares the time more evenly instead of making the queue's tail wait).
+    """
+    return max(8, 2 * (os.cpu_count() or 1))
 
 
 def build_app(bot: Bot, concurrency: int | None = None) -> gr.Blocks:
