@@ -45,7 +45,8 @@ def _between(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None
     unit = op.unit or "year"
     kinds = ("year", "date") if unit in ("year", "decade", "century") else ("date",)
     a = locate(w, op.a, sentences, kinds)
-    b = locate(w, op.b, sentences, kinds, exclude=(a.quantity,) if a else ())
+    same_value = tuple(q for s in sentences for q in s.parsed.quantities if a and q.date and q.date == a.quantity.date)
+    b = locate(w, op.b, sentences, kinds, exclude=(a.quantity, *same_value) if a else ())
     if a is None or b is None:
         return None
     ya, yb = _year(a.quantity, a.sentence), _year(b.quantity, b.sentence)
@@ -166,7 +167,7 @@ def _sum(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None:
     kinds = ("percent",) if "percent" in op.context.lower() or "percentage" in op.context.lower() else NUMERIC
     found: list[Found] = []
     for p in op.parts:
-        f = locate(w, f"{p} {op.context}", sentences, kinds, exclude=tuple(x.quantity for x in found))
+        f = locate(w, p, sentences, kinds, exclude=tuple(x.quantity for x in found), context=op.context)
         if f is None or f.value is None:
             return None
         found.append(f)
@@ -181,7 +182,7 @@ def _sum(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None:
 def _complement_pct(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None:
     found: list[Found] = []
     for p in op.parts or [op.a]:
-        f = locate(w, f"{p} {op.context}", sentences, ("percent",), exclude=tuple(x.quantity for x in found))
+        f = locate(w, p, sentences, ("percent",), exclude=tuple(x.quantity for x in found), context=op.context)
         if f is None or f.value is None:
             return None
         found.append(f)

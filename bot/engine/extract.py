@@ -118,12 +118,15 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if q.atype in ("person", "name", "place") and "NUM" in tags[c.i : c.j]:
             continue
         i, j = _trim(toks, c.i, c.j)
+        i0, j0 = i, j
         while i < j and ((toks[i].key in q.keys and toks[i].key != head) or toks[i].stop):
             i += 1  # "lobbying the Council" -> "the Council": the question's own words are not the answer
         while j > i and ((toks[j - 1].key in q.keys and toks[j - 1].key != head) or toks[j - 1].stop):
             j -= 1
-        if j <= i:
-            continue
+        if j <= i or (j < j0 and tags[j] == "PROPN" and tags[j - 1] == "PROPN") or (
+            i > i0 and tags[i - 1] == "PROPN" and tags[i] == "PROPN"
+        ):
+            continue  # nothing left, or a name cut in two ("contributor Chris [Anderson]")
         words = toks[i:j]
         content = [t for t in words if t.content and t.key != head]
         if not content or sum(t.key in q.keys for t in content) / len(content) > 0.5:
@@ -145,7 +148,10 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
         elif q.atype == "name":
             score += 0.1 if has_name else -0.25
         elif q.atype == "place":
-            before = toks[i - 1].low if i > 0 else ""
+            b = i - 1
+            while b > 0 and toks[b].low in ("the", "a", "an"):
+                b -= 1
+            before = toks[b].low if b >= 0 else ""
             score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):
             score += 0.15

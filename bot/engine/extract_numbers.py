@@ -44,7 +44,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
             continue  # the sentence gives this number for someone else
         score = s.score + 0.3 * proximity(qt.i, qt.j, where, q, s) + fit - (UNNAMED if unnamed else 0.0)
         if not q.numeric:
-            score += 0.15 if numeric_ask else -0.1
+            score += 0.15 if numeric_ask else -0.25
         if q.head and qt.unit and (qt.unit == q.head or qt.unit.rstrip("s") == q.head.rstrip("s")):
             score += 0.3
         elif q.head and qt.unit and q.atype == "count":
@@ -164,6 +164,6 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
         start, end = s.record.start + m.start(), s.record.start + m.end()
         i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
         j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
-        score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.05
+        score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.1
         out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
     return out

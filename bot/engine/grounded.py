@@ -134,8 +134,13 @@ def _answer(w: Work) -> Answer:
         return _yes_no(w)
     if wants_explanation(q):
         why = explain(q, w.ev, top)
-        if why is not None and (best is None or best.kind != "phrase" or q.atype in ("reason", "manner", "action")
-                                or len(best.text.split()) < 3):  # fmt: skip
+        verb_phrase = best is not None and q.atype == "action" and best.sentence.parsed.tags[
+            next((k for k, t in enumerate(best.sentence.parsed.tokens) if t.start == best.start), 0)
+        ] == "VERB"  # fmt: skip
+        if why is not None and not verb_phrase and (
+            best is None or best.kind != "phrase" or q.atype in ("reason", "manner", "action")
+            or len(best.text.split()) < 3
+        ):  # fmt: skip
             cited = [why.sentence]
             before = w.ev.neighbour(why.sentence, -1)
             if leans_on_previous(why) and before is not None:

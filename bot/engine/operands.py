@@ -53,10 +53,20 @@ def _phrase_keys(w: Work, phrase: str) -> dict[str, float]:
 
 
 def locate(
-    w: Work, phrase: str, sentences: list[Sentence], kinds: tuple[str, ...], exclude: tuple[Quantity, ...] = ()
+    w: Work,
+    phrase: str,
+    sentences: list[Sentence],
+    kinds: tuple[str, ...],
+    exclude: tuple[Quantity, ...] = (),
+    context: str = "",
 ) -> Found | None:
-    """The quantity the phrase refers to: of one of ``kinds``, nearest the phrase's words."""
-    keys = _phrase_keys(w, phrase)
+    """The quantity the phrase refers to: of one of ``kinds``, nearest the phrase's own words.
+
+    ``context`` words (shared by every operand, "of people in 1991") help choose the sentence but not
+    the number: in "34.5% White, 3.4% Mixed Race" the share of "Mixed Race" is the one next to it.
+    """
+    focus = _phrase_keys(w, phrase)
+    keys = {**_phrase_keys(w, context), **focus} if context else focus
     total = sum(keys.values())
     if not total:
         return None
@@ -68,6 +78,7 @@ def locate(
         overlap = sum(keys[k] for k in {toks[i].key for i in pos}) / total
         if overlap < MIN_OPERAND:
             continue
+        pos = [i for i in pos if toks[i].key in focus] or pos
         for qt in s.parsed.quantities:
             if qt.kind not in kinds or any(qt.start == x.start and qt.end == x.end for x in exclude):
                 continue
@@ -77,10 +88,36 @@ def locate(
             if not inside:
                 continue
             d = min(min(abs(p - qt.i), abs(p - (qt.j - 1))) for p in inside)
-            score = overlap + 0.6 / (1 + d / 2) + 0.15 * s.score
+            seg = segment_of(toks)
+            same_clause = sum(seg[p] == seg[qt.i] for p in inside) / len(inside)
+            score = overlap + 0.6 / (1 + d / 2) + 0.3 * same_clause + 0.15 * s.score
             if best is None or score > best.score:
                 best = Found(qt, s, score)
     return best
+
+
+def segment_of(toks: list) -> list[int]:
+    """For each token, the number of the comma-separated stretch it stands in."""
+    out, k = [], 0
+    for t in toks:
+        if t.text in (",", ";", ":"):
+            k += 1
+        out.append(k)
+    return out
+
+
+def fmt_like(value: float, like: list[Found]) -> str:
+    """A result in the style of its operands: "$27.2 billion" from "$31 billion" and "$3.8 billion"."""
+    texts = [f.quantity.text for f in like]
+    scale = next((word for word, _ in _SCALE_WORDS if all(word in t.lower() for t in texts)), None)
+    symbol = next((c for c in "$€£¥" if all(t.lstrip().startswith(c) for t in texts)), "")
+    if scale is None:
+        return f"{symbol}{fmt(value)}"
+    factor = dict(_SCALE_WORDS)[scale]
+    return f"{symbol}{fmt(round(value / factor, 6))} {scale}"
+
+
+_SCALE_WORDS = (("trillion", 1e12), ("billion", 1e9), ("million", 1e6), ("thousand", 1e3))
 
 
 def fmt(value: float) -> str:
@@ -98,4 +135,5 @@ def record(w: Work, expression: str) -> float | None:
 def answer(w: Work, result: float, unit: str, formula: str, found: list[Found]) -> Answer:
     marks = w.cites.marks([f.sentence for f in found])
     unit_text = f" {unit}" if unit else ""
-    return w.answer(finish(f"{fmt(result)}{unit_text}: {formula}", marks), kind="derived")
+    shown = fmt_like(result, found) if not unit else fmt(result)
+    return w.answer(finish(f"{shown}{unit_text}: {formula}", marks), kind="derived")

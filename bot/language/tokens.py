@@ -42,9 +42,9 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<abbr>(?:[A-Za-z]\.){2,})                              # U.S.  I.S.S.  P.M.
   | (?P<num>\d+(?:[,.:]\d+)*(?:st|nd|rd|th|s)?(?![.,:]\d|\w))  # 81,864  5.68  8:05  3rd  1990s
-  | (?P<alnum>\d+(?:[.,]\d+)*[A-Za-z][\w-]*|[A-Za-z]+\d[\w-]*)  # 1.6bn  M9  Q3  4G  COVID-19
+  | (?P<alnum>\d+(?:[.,]\d+)*[A-Za-z][\w-]*|[A-Za-z]+\d[\w-]*|[A-Z]+-\d[\w-]*)  # 1.6bn M9 Q3 4G COVID-19 F-35
   | (?P<word>[^\W\d_]+(?:-[^\W\d_][^\W_]*)*\.?)                         # words, hyphenated words, "Mr."
-  | (?P<clitic>['’][^\W\d_]+)                                 # 's  't  're
+  | (?P<clitic>(?<=[^\W\d_])['’][^\W\d_]+)                      # 's  't  're (glued to a word)
   | (?P<sym>[%$€£¥₩₹])
   | (?P<punct>[^\w\s])
     """,
