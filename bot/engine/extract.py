@@ -15,7 +15,14 @@ its type fits; nothing is invented, every candidate is a span of its sentence.
 from __future__ import annotations
 
 from bot.engine.evidence import Sentence
-from bot.engine.extract_names import PLACE_PREPS, acronym_candidates, name_candidates, person_like
+from bot.engine.extract_names import (
+    PLACE_PREPS,
+    acronym_candidates,
+    definition_candidates,
+    defines,
+    name_candidates,
+    person_like,
+)
 from bot.engine.extract_numbers import conflicting_period, quantity_candidates, time_word_candidates
 from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
@@ -228,6 +235,11 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
     out: list[Candidate] = []
     if q.acronym:
         out = [c for s in sentences for c in acronym_candidates(q, s)]
+        if out:
+            return sorted(out, key=lambda c: -c.score)
+    described = defines(q)
+    if described:  # "Who was X?": what the documents say X is
+        out = [c for s in sentences for c in definition_candidates(q, s, described)]
         if out:
             return sorted(out, key=lambda c: -c.score)
     for s in sentences:

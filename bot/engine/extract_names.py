@@ -115,3 +115,46 @@ def _expansion_start(toks: list[Token], end: int, letters: int) -> int | None:
             break
         k -= 1
     return k if caps == letters or (caps >= 2 and caps >= letters - 1) else None
+
+
+_COPULA_DEF = ("is", "was", "are", "were")
+
+
+def defines(q: Question) -> str | None:
+    """The name a "Who/What is <name>?" question asks to describe, or None."""
+    toks = [t for t in q.tokens if t.kind != "punct"]
+    if len(toks) < 3 or toks[0].low not in ("who", "what") or toks[1].low not in _COPULA_DEF:
+        return None
+    rest = " ".join(t.text for t in toks[2:])
+    return rest if q.names and rest == q.names[0] else None
+
+
+def definition_candidates(q: Question, s: Sentence, name: str) -> list[Candidate]:
+    """What a sentence says a name is: "festival promoter Artie Kornfeld", "X, a research fellow at Y,",
+    "X is the head of Y"."""
+    toks, out = s.parsed.tokens, []
+    words = {key(w) for w in name.split()}
+    for nm in s.parsed.names:
+        if not ({key(w) for w in nm.text.split()} & words):
+            continue
+        # a title before the name: lower-case words right before it ("folk singer Richie Havens")
+        end_i = nm.i - 1 if nm.i >= 2 and toks[nm.i - 1].text == ")" else nm.i  # "(festival co-creator) Mike Lang"
+        a = end_i
+        while a > 0 and end_i - a < 4 and toks[a - 1].kind == "word" and not toks[a - 1].stop:
+            if toks[a - 1].cap and not (a - 1 == 0 or toks[a - 2].text in (":", "(", '"', "“")):
+                break  # another name, not a title ("Folk singer" opens its line, so it counts)
+            a -= 1
+        if a < end_i:
+            text, start, end = span(s, a, end_i)
+            out.append(Candidate(text, start, end, s, s.score + 0.45, "phrase"))
+        # an apposition or a copula after it: "X, a research fellow at Y," / "X is the head of Y"
+        j = nm.j
+        if j < len(toks) and (toks[j].text == "," or toks[j].low in _COPULA_DEF):
+            b = j + 1
+            while b < len(toks) and b - j <= 10 and toks[b].text not in (",", ";", ".", ")"):
+                b += 1
+            start_k = j + 1
+            if start_k < b and toks[start_k].low in ("a", "an", "the") and b - start_k >= 2:
+                text, start, end = span(s, start_k, b)
+                out.append(Candidate(text, start, end, s, s.score + 0.4, "phrase"))
+    return out
