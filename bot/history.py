@@ -22,10 +22,25 @@ def _kind(value: Any) -> str:
     return "null" if value is None else names.get(type(value), f"a {type(value).__name__}")
 
 
-def check_history(history: Any) -> list[str | dict[str, str]]:
+def _check_citations(i: int, cites: Any) -> list[dict[str, Any]]:
+    """An assistant message's citations, as far as the engine uses them: where the answer stood."""
+    if not isinstance(cites, (list, tuple)):
+        raise InputError(f"history[{i}] citations must be a list of {{source, start, end}} objects.")
+    out = []
+    for c in cites[:5]:
+        ok = isinstance(c, Mapping) and isinstance(c.get("source"), str)
+        ok = ok and all(isinstance(c.get(k), int) and not isinstance(c.get(k), bool) for k in ("start", "end"))
+        if not ok:
+            raise InputError(f"history[{i}] has a citation that is not {{source: text, start: int, end: int}}.")
+        out.append({"source": c["source"], "start": c["start"], "end": c["end"]})
+    return out
+
+
+def check_history(history: Any) -> list[str | dict[str, Any]]:
     """Validate a history and return it as a list of strings and ``{"role", "content"}`` messages.
 
-    Extra keys of a message (e.g. Gradio's ``metadata``) are dropped.
+    Extra keys of a message (e.g. Gradio's ``metadata``) are dropped, except an assistant message's
+    ``citations`` (``[{"source", "start", "end"}]``): a follow-up stays near the previous answer.
 
     Raises:
         InputError: If ``history`` is not a list, or an item is not a question or a message.
@@ -41,7 +56,7 @@ def check_history(history: Any) -> list[str | dict[str, str]]:
         raise InputError(f"history must be a list of earlier turns, each {_SHAPE}; got {_kind(history)}.")
     if len(history) > MAX_HISTORY_ITEMS:
         raise InputError(f"history has {len(history)} items; at most {MAX_HISTORY_ITEMS} earlier turns are used.")
-    out: list[str | dict[str, str]] = []
+    out: list[str | dict[str, Any]] = []
     total = 0
     for i, item in enumerate(history):
         if isinstance(item, str):
@@ -53,7 +68,11 @@ def check_history(history: Any) -> list[str | dict[str, str]]:
                 raise InputError(f'history[{i}] has role {role!r}: it must be "user" or "assistant".')
             if not isinstance(content, str):
                 raise InputError(f"history[{i}] has content that is {_kind(content)}: it must be text.")
-            out.append({"role": role, "content": content})
+            message: dict[str, Any] = {"role": role, "content": content}
+            cites = item.get("citations")
+            if role == "assistant" and cites is not None:
+                message["citations"] = _check_citations(i, cites)
+            out.append(message)
             total += len(content)
         else:
             raise InputError(f"history[{i}] is {_kind(item)}: each item must be {_SHAPE}.")

@@ -207,8 +207,10 @@ def test_answer_text_leaves_the_quoted_source_to_the_sources_panel() -> None:
     assert plain_answer(turn["answer"]).count(quote) == 1  # listed once, under "Sources:"
     assert history_messages([turn]) == [
         {"role": "user", "content": "How many?"},
-        {"role": "assistant", "content": "4,321 hover-bikes [1]."},
-    ]
+        # where the answer stood (for the follow-up), never the quoted words themselves
+        {"role": "assistant", "content": "4,321 hover-bikes [1].",
+         "citations": [{"source": "a<b>.txt", "start": 0, "end": len(quote)}]},
+    ]  # fmt: skip
 
 
 def _fact(**kw):

@@ -185,13 +185,15 @@ def plain_answer(answer: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def history_messages(turns: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+def history_messages(turns: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Earlier turns as the chat messages the ``/ask`` API takes: each question, then its answer's text.
 
-    The answer text is the one shown (markers kept, quoted sources left out), not HTML.
+    The answer text is the one shown (markers kept, quoted sources left out), not HTML; the answer's
+    first citation (document and offsets, never its quoted words) tells the engine where it stood.
     """
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     for t in turns:
         out.append({"role": "user", "content": t["question"]})
-        out.append({"role": "assistant", "content": answer_body(t["answer"])})
+        cites = [{k: c[k] for k in ("source", "start", "end")} for c in (t["answer"].get("citations") or [])[:1]]
+        out.append({"role": "assistant", "content": answer_body(t["answer"]), "citations": cites})
     return out
