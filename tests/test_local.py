@@ -155,6 +155,7 @@ def outcome(*evidence: Citation, findings: tuple[str, ...] = (), tools: tuple[To
         ("How many bikes did Zeta sell in March?", "Zeta sold 12,400 bikes in March [1].", "role"),  # Acme's figure
         ("How many bikes did Acme sell in April?", "Acme sold 12,400 bikes [1].", "role"),  # March's figure
         ("How many bikes did Bolt sell?", "Bolt sold 9,100 bikes [1].", ""),
+        ("How many bikes did Bolt sell?", "Bolt sold 9,100 bikes [2].", ""),  # the sentence stating it is cited too
         ("How much did Nova Partners pay for its stake?", "Nova Partners paid 12 percent [2].", "role"),
         ("What stake did Nova Partners take?", "Nova Partners took a 12 percent stake in Orbit [2].", ""),
         ("How much did Orbit raise?", "Orbit raised 2.5 billion euros [2].", ""),
@@ -168,6 +169,13 @@ def test_check_reply(question: str, reply: str, reason: str) -> None:
     verdict = check_reply(reply, outcome(SALES, STAKE, atype=answer_type_of(question)), question)
     assert verdict.reason == reason, verdict.note
     assert verdict.ok == (not reason)
+
+
+def test_check_reply_cites_the_sentence_that_states_a_number() -> None:
+    verdict = check_reply("Bolt sold 9,100 bikes [2].", outcome(SALES, STAKE, atype="count"), "How many did Bolt sell?")
+    assert verdict.ok and verdict.cited == [2, 1] and verdict.text == "Bolt sold 9,100 bikes [2][1]."
+    verdict = check_reply("Bolt sold 9,100 bikes.", outcome(SALES, STAKE, atype="count"), "How many did Bolt sell?")
+    assert verdict.reason == "no citations"  # a reply must cite something itself
 
 
 def test_check_reply_findings_tools_and_leaks() -> None:

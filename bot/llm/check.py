@@ -178,6 +178,17 @@ def _one_step(claim: NumberMention, numbers: list[NumberMention], question: str)
     return None
 
 
+def _add_marker(text: str, n: int) -> str:
+    """Put ``[n]`` after the reply's last marker (or at its end, before the final stop)."""
+    last = list(re.finditer(r"\[\d+\]", text))
+    if last:
+        i = last[-1].end()
+        return f"{text[:i]}[{n}]{text[i:]}"
+    body = text.rstrip()
+    stop = "." if body.endswith(".") else ""
+    return f"{body.removesuffix('.')} [{n}]{stop}"
+
+
 def _num(x: float) -> str:
     return f"{x:,.0f}" if x == int(x) else f"{x:,}"
 
@@ -222,6 +233,15 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
     trusted = trusted_results(outcome)
     quotes = [by_n[n].quote for n in cited]
     unsupported = numbers_supported(text, quotes, trusted)
+    if unsupported:  # a number from evidence the reply did not cite: cite the sentence that states it
+        for c in outcome.evidence:
+            if c.n not in cited and len(numbers_supported(text, [*quotes, c.quote], trusted)) < len(unsupported):
+                cited.append(c.n)
+                quotes.append(c.quote)
+                text = _add_marker(text, c.n)
+                unsupported = numbers_supported(text, quotes, trusted)
+            if not unsupported:
+                break
     computed: list[tuple[str, str]] = []
     if unsupported:
         evidence_numbers = [m for q in quotes for m in extract_numbers(q, references=False)]
@@ -352,6 +372,8 @@ def _role_problem(
             return f"{claim.text} is a percentage in the cited evidence, not a count or amount"
     if answer_type in NUMERIC_TYPES and (names := _asked_names(question, text)):
         for claim in claims:
+            if number_kind(text, claim) == "year":
+                continue  # a year says when, not whose
             backing = [(quote, m) for quote, m in sources if backs(m, claim)]
             if backing and not any(_about(quote, m, names) for quote, m in backing):
                 return f"{claim.text} is not a figure about {names[0]} in the cited evidence"
