@@ -274,3 +274,22 @@ def test_question_work_does_not_read_the_whole_index(seed_bot, monkeypatch: pyte
         monkeypatch.setattr(seed_bot.store, name, lambda *a, _n=name, **k: calls.append(_n) or [])
     check(seed_bot.ask("What valuation does Changan's investment imply for Yinwang?"), r"115 billion")
     assert calls == []  # (how long it takes is measured in bench/bench_answer.py, not here)
+
+
+def test_a_follow_up_pronoun_is_the_conversations_subject_not_a_word_of_the_answer(tmp_path: Path, embeddings) -> None:
+    text = (
+        "Valtera, a Norwegian cell maker, is building a second plant near Lulea that will cost 24 billion kroner "
+        "and employ around 3,000 people once it reaches full capacity.\n"
+        "Kestrel Energy employs 900 people at its only site.\n"
+    )
+    bot = _bot(tmp_path, embeddings, "plants", text)
+    first = "How much will Valtera's new plant cost?"
+    answer = bot.ask(first)
+    check(answer, r"24 billion")
+    history = [
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": answer.text, "citations": [c.model_dump() for c in answer.citations]},
+    ]
+    follow = bot.ask("And how many people will it employ?", history)  # the cited sentence names "Norwegian"
+    check(follow, r"3,000 people")
+    assert "Norwegian" not in follow.resolved_question and "Valtera" in follow.resolved_question
