@@ -3,8 +3,9 @@
 * ``find_quantity(subject, measure, kind?, period?)`` - the numbers the documents state about a
   subject, each with its exact span and sentence. It searches the evidence for the request (the
   engine's evidence stage: bounded by the number of chunks retrieved, never a scan of the index),
-  keeps only quantities whose sentence names the subject, and reports the others separately as
-  ``nearby`` - never as an answer for the subject.
+  keeps only quantities that are about the subject (the subject the sentence's structure gives the
+  number, or else a name in the number's clause) and whose clause states the measure, and reports the
+  others separately as ``nearby`` - never as an answer for the subject.
 * ``convert_currency(amount, from_currency, to_currency)`` - only at an exchange rate the documents
   themselves imply (an amount stated in both currencies), cited.
 * ``calculate(expression)`` - the safe evaluator of :mod:`bot.calculate`.
@@ -14,16 +15,17 @@ Every result is a JSON-serialisable dict, so it can go back to a model as a tool
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.calculate import calculate
 from bot.engine.evidence import gather
 from bot.engine.index import IndexView
 from bot.engine.question import analyse
-from bot.facts import currency_code
+from bot.facts import clause_bounds, currency_code, sentence_facts
 from bot.language.tokens import key, tokenize
 
 MAX_ARG_CHARS = 200
@@ -82,30 +84,44 @@ def find_quantity(
         period: Optional period that must be named in the sentence.
 
     Returns:
-        ``{"status": "found" | "not_found", "matches": [...], "nearby": [...]}``; a match names the
-        subject in its sentence, ``nearby`` are quantities of the evidence that do not.
+        ``{"status": "found" | "not_found", "matches": [...], "nearby": [...]}``; a match is about the
+        subject (best measure first), ``nearby`` are other quantities of the evidence.
 
     """
     query = " ".join(x for x in (subject, measure, period or "") if x).strip()
-    if not query:
-        return {"status": "error", "message": "subject and measure are empty"}
+    subject_keys = {key(t.text) for t in tokenize(subject) if t.content}
+    if not query or not subject_keys:
+        return {"status": "error", "message": "subject is empty" if query else "subject and measure are empty"}
     q = analyse(f"What is the {measure} of {subject}?")
     ev = gather(index, q, query)
-    subject_keys = {key(t.text) for t in tokenize(subject) if t.content}
     measure_keys = {key(t.text) for t in tokenize(measure) if t.content}
     period_keys = {key(t.text) for t in tokenize(period or "") if t.content}
-    matches, nearby = [], []
+    ranked: list[tuple[bool, int, dict[str, Any]]] = []  # (asked measure not its own, order, item)
+    nearby: list[dict[str, Any]] = []
     for s in ev.top(8):
-        keys = s.parsed.keys
+        tokens = s.parsed.tokens
+        facts = {(f.start, f.end): f for f in sentence_facts(s.record.source, s.record.text, s.record.start)}
         for qt in s.parsed.quantities:
             if kind and qt.kind != kind:
                 continue
-            item = _span(s, qt) | {"score": round(s.score, 3)}
-            named = bool(subject_keys & keys) and (not period_keys or bool(period_keys & keys))
-            if named and (not measure_keys or measure_keys & keys or (qt.unit and key(qt.unit) in measure_keys)):
-                matches.append(item)
+            fact = facts.get((qt.start, qt.end))
+            said = [fact.subject, *fact.subject_aliases] if fact and fact.subject else []
+            own = {key(m) for m in ((fact.measure if fact else None), qt.unit) if m}
+            a, b = clause_bounds(tokens, qt.i, qt.j)
+            clause = {t.key for t in tokens[a:b] if t.content}
+            item = _span(s, qt) | {
+                "subject": said[0] if said else None, "measure": fact.measure if fact else None,
+                "score": round(s.score, 3),
+            }  # fmt: skip
+            # Who the number is about: the subject the sentence's structure gives it, else a name in its
+            # clause; another subject's number ("surpassing Nio") is never an answer for this one.
+            about = {key(w) for n in said for w in n.split()} if said else clause
+            named = bool(subject_keys & about) and (not period_keys or bool(period_keys & s.parsed.keys))
+            if named and (not measure_keys or measure_keys & (clause | own)):
+                ranked.append((not measure_keys & own, len(ranked), item))
             else:
                 nearby.append(item)
+    matches = [item for *_, item in sorted(ranked, key=lambda r: r[:2])]  # the asked measure's own number first
     return {
         "status": "found" if matches else "not_found",
         "query": {"subject": subject, "measure": measure, "kind": kind, "period": period},
@@ -177,4 +193,9 @@ def make_tools(index: IndexView) -> list[BaseTool]:
 
 
 def _invalid(exc: Exception) -> str:
-    return f'{{"status": "error", "message": "invalid tool arguments: {str(exc).splitlines()[0]}"}}'
+    """A schema validation error as a JSON result that says which argument is wrong and why."""
+    if isinstance(exc, ValidationError):
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors())
+    else:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return json.dumps({"status": "error", "message": f"invalid tool arguments: {detail}"})

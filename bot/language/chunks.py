@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.language.quantities import NUMBER_WORDS
 from bot.language.tokens import AUXILIARIES, STOPWORDS, Token
 
 DETERMINERS = frozenset("a an the this that these those each every some any no another".split())
@@ -58,6 +59,8 @@ def tag(tokens: list[Token]) -> list[str]:
             tags.append("ADJ")
         elif low in STOPWORDS:
             tags.append("OTHER")
+        elif all(p in NUMBER_WORDS for p in low.split("-")):  # "seven", "twenty-three"
+            tags.append("NUM")
         elif t.cap and (k > 0 and prev != "PUNCT" or not t.pos):
             tags.append("PROPN")
         elif not t.pos:

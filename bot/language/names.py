@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.language.quantities import NUMBER_WORDS
 from bot.language.tokens import MONTHS, STOPWORDS, TITLES, WEEKDAYS, Token
 
 _JOINERS = frozenset({"of", "de", "del", "der", "van", "von", "la", "le", "du", "da", "&", "al", "bin", "y"})
 _OPENERS = frozenset({'"', "“", "‘", "'", "(", "[", ":", "—", "–", "-"})
 _NOT_NAMES = frozenset(MONTHS) | WEEKDAYS | {"i"}
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand".split()
-)
+_NUMBER_WORDS = NUMBER_WORDS | {"thousand", "million", "billion"}
 _INTERJECTIONS = frozenset("oh ah yes no well hello howdy hey alas okay ok".split())
 
 
@@ -94,12 +93,15 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
                 first += 1
             else:
                 break
-        # Drop trailing joiners and a leading title without a name after it.
+        # Drop joiners left at either end ("Both of Huawei" -> "Huawei") and a lone title or number word.
+        while first < j and tokens[first].low in _JOINERS:
+            first += 1
         last = j
         while last > first and tokens[last - 1].low in _JOINERS:
             last -= 1
+        low = tokens[first].low.rstrip(".") if last > first else ""
         single = last - first == 1 and (
-            tokens[first].low.rstrip(".") in TITLES | STOPWORDS | _NUMBER_WORDS | _INTERJECTIONS
+            low in TITLES | STOPWORDS | _INTERJECTIONS or all(p in _NUMBER_WORDS for p in low.split("-"))
         )
         if last > first and not single:
             start, end = tokens[first].start, tokens[last - 1].end

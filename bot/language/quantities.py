@@ -32,7 +32,9 @@ CURRENCY_WORDS = {
 CURRENCY_NAMES = {
     "CNY": "yuan", "USD": "US dollars", "EUR": "euros", "SEK": "kronor", "NOK": "kroner", "DKK": "kroner",
     "JPY": "yen", "KRW": "won", "INR": "rupees", "CHF": "francs", "GBP": "pounds", "RUB": "rubles", "MXN": "pesos",
+    "CAD": "Canadian dollars", "AUD": "Australian dollars", "SGD": "Singapore dollars",
 }  # fmt: skip
+_DOLLARS = {"u.s": "USD", "u.s.": "USD", "us": "USD", "canadian": "CAD", "australian": "AUD", "singapore": "SGD"}
 TIME_UNITS = {
     "second": 1 / 86400, "minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.44,
     "year": 365.25, "decade": 3652.5, "century": 36525.0,
@@ -40,7 +42,7 @@ TIME_UNITS = {
 _PERCENT_WORDS = {"percent", "per cent", "pct", "percentage point", "percentage points", "percentage-point"}
 _APPROX = frozenset("about around roughly nearly almost approximately some circa estimated ~ up".split())
 _LOWER = ("more than", "over", "above", "at least", "exceeding", "upwards of")
-_UPPER = ("less than", "fewer than", "under", "below", "up to", "at most", "as much as", "as many as")
+_UPPER = ("less than", "fewer than", "under", "below", "up to", "at most", "as much as", "as many as", "sub -")
 _RANGE_JOINERS = {"-", "–", "—", "to", "and"}
 _COMPOUND_UNITS = {"acre", "mile", "foot", "yard", "meter", "metre", "ton", "pound", "story", "storey", "seat", "page"}
 
@@ -138,9 +140,8 @@ def _ends_with(tokens: list[Token], i: int, phrases: tuple[str, ...] | frozenset
 
 
 def _currency_after(tokens: list[Token], j: int) -> tuple[str | None, int]:
-    if j < len(tokens) and tokens[j].low in {"u.s", "u.s.", "us", "hong", "new", "singapore", "canadian"}:
-        if j + 1 < len(tokens) and tokens[j + 1].low in ("dollar", "dollars"):
-            return "USD" if tokens[j].low.startswith("u") else "USD", j + 2
+    if j + 1 < len(tokens) and tokens[j].low in _DOLLARS and tokens[j + 1].low in ("dollar", "dollars"):
+        return _DOLLARS[tokens[j].low], j + 2
     if j < len(tokens) and tokens[j].low in CURRENCY_WORDS:
         return CURRENCY_WORDS[tokens[j].low], j + 1
     return None, j
