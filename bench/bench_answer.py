@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, SEEDS, machine_info, md_table, percentile, run_header, write_section  # noqa: E402
+from common import ROOT, SEEDS, machine_info, md_table, percentile, run_header, write_section
 
 THIRD = ROOT / "evals" / "thirdparty"
 SETS = ("squadshifts_nyt", "coqa", "drop_dev")
@@ -120,10 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         mixed = [q for name in SETS for q in questions_of(name, args.questions // len(SETS) + 1)][: args.questions]
         runs = [measure("seed article", SEEDS, work / "idx-seed", seed_questions(args.questions), embeddings)]
         for name in SETS:
-            runs.append(
-                measure(name, THIRD / name / "corpus", work / f"idx-{name}", questions_of(name, args.questions),
-                        embeddings)  # fmt: skip
-            )
+            sample = questions_of(name, args.questions)
+            runs.append(measure(name, THIRD / name / "corpus", work / f"idx-{name}", sample, embeddings))
         large = build_large(work / "large", args.variants)
         runs.append(measure(f"all three + {args.variants} variants each", large, work / "idx-large", mixed, embeddings))
     finally:

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, SEEDS, machine_info, md_table, run_header, write_section  # noqa: E402
+from common import ROOT, SEEDS, machine_info, md_table, run_header, write_section
 
 THIRD = ROOT / "evals" / "thirdparty"
 SETS = {

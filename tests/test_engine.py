@@ -198,7 +198,8 @@ def test_made_up_corpus_answer_types(orchard_bot) -> None:
 
 
 def test_made_up_corpus_derived_comparison_and_conversion(orchard_bot) -> None:
-    check(orchard_bot.ask("What valuation does Tierra Verde's investment imply for Frigo Sur?"), r"^14\.4 billion pesos")
+    valuation = orchard_bot.ask("What valuation does Tierra Verde's investment imply for Frigo Sur?")
+    check(valuation, r"^14\.4 billion pesos")
     check(orchard_bot.ask("What combined stake do Tierra Verde and Montana Azul hold in Frigo Sur?"), r"^40 percent")
     check(orchard_bot.ask("By how much did Frigo Sur's terminal network grow?"), r"^2 terminals: from four to six")
     compare = orchard_bot.ask("How does Tierra Verde's stake compare with Montana Azul's?")

@@ -147,13 +147,13 @@ def resolve(text: str, history: Sequence[str | Mapping[str, Any]]) -> Resolved:
 
 MAX_CHAIN = 4
 """Earlier turns resolved in turn before the question."""
+_WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
 _BARE_WH = re.compile(
-    r"^\s*(?:and\s+|so\s+|then\s+)?((?:from |to |in |at |for |with |by |of )?(?:who|whom|whose|what|which|when|where|why|how)"
-    r"(?:\s+(?:many|much|long|old|far|often|one|ones|else|kind|type|year|time|exactly|about))?)\s*(?:then|else|exactly)?[?.!\s]*$",
+    rf"^\s*(?:and\s+|so\s+|then\s+)?((?:from |to |in |at |for |with |by |of )?{_WH}"
+    r"(?:\s+(?:many|much|long|old|far|often|one|ones|else|kind|type|year|time|exactly|about))?)"
+    r"\s*(?:then|else|exactly)?[?.!\s]*$",
     re.IGNORECASE,
 )
-_WH_PHRASE = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)(?:\s+(?:many|much|long|old|far|often)\s+\w+|\s+\w+)?",
-                        re.IGNORECASE)  # fmt: skip
 
 
 def resolve_turn(text: str, prev: Turn) -> str:
@@ -196,8 +196,10 @@ def _resolved(text: str, prev: Turn) -> Resolved:
 
 
 def _swap_wh(previous: str, wh: str) -> str:
-    """ "Where?" after "When was it founded?" -> "Where was it founded?"; without a question word to swap,
-    the new one is put before the previous question ("How many? Do they have a leader?").
+    """Put a bare question word in place of the previous question's ("Where?" -> "Where was it founded?").
+
+    Without a question word to swap, the new one is put before the previous question ("How many? Do they
+    have a leader?").
     """
     m = re.search(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b(?:\s+(?:many|much|long|old|far|often))?",
                   previous, re.IGNORECASE)  # fmt: skip

@@ -9,6 +9,7 @@ stated in two currencies side by side ("200,000 yuan (about 28,296 U.S. dollars)
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,7 @@ def _pairs(s: Sentence) -> list[tuple[Quantity, Quantity]]:
     """Amounts a sentence states in two currencies side by side: ``(first, second)``."""
     qs = [q for q in s.parsed.quantities if q.kind == "money" and q.currency]
     out = []
-    for a, b in zip(qs, qs[1:], strict=False):
+    for a, b in itertools.pairwise(qs):
         gap = s.record.text[a.end - s.record.start : b.start - s.record.start]
         if a.currency != b.currency and _PAIR_GAP.match(gap):
             out.append((a, b))
@@ -109,7 +110,7 @@ def _convert(w: Work, amount: Quantity | None, value: tuple[float, float], src: 
             finish(f"The documents give no exchange rate from {CURRENCY_NAMES.get(src, src)} to "
                    f"{CURRENCY_NAMES.get(dst, dst)}, so {shown} cannot be converted from them", marks),
             refused=True, kind="conversion")  # fmt: skip
-    r, x, y, s = found
+    _rate, x, y, s = found
     results = []
     for v in dict.fromkeys(value):
         out = record(w, f"{v:g} * {y.value or y.low:g} / {x.value or x.low:g}")
@@ -130,7 +131,7 @@ def _rate_answer(w: Work, codes: list[str]) -> Answer | None:
     found = rate(w, src, dst)
     if found is None:
         return None
-    r, x, y, s = found
+    _rate, x, y, s = found
     forward = record(w, f"{y.value or y.low:g} / {x.value or x.low:g}")
     back = record(w, f"{x.value or x.low:g} / {y.value or y.low:g}")
     if forward is None or back is None:
@@ -255,8 +256,8 @@ def _shares(w: Work, remainder: bool) -> Answer | None:
     holders = [n for n in w.q.names if n.lower() not in {x.lower() for x in _objects(w)} and not w.q.modifier(n)]
     if len(holders) < (1 if remainder else 2):
         return None
-    kinds = ("percent",) if remainder or PERCENT_Q.search(w.q.text) or "stake" in w.q.text.lower() else ("count",
-                                                                                                            "money")  # fmt: skip
+    percent = remainder or PERCENT_Q.search(w.q.text) or "stake" in w.q.text.lower()
+    kinds = ("percent",) if percent else ("count", "money")
     found: list[Found] = []
     for name in holders:
         f = locate(w, name, w.ev.top(READ), kinds, exclude=tuple(x.quantity for x in found))

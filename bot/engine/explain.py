@@ -8,6 +8,7 @@ A clause opening with "This"/"These" leans on the sentence before it, which is t
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -66,7 +67,7 @@ def clauses(s: Sentence) -> list[Clause]:
     cuts = [0] + [m.end() if m.group(0).strip() in (";", ":") else m.start() for m in _BREAK.finditer(text)]
     cuts.append(len(text))
     out = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         seg = text[a:b]
         lead = len(seg) - len(seg.lstrip(" ,;:—–"))
         trail = len(seg) - len(seg.rstrip(" ,;:.—–"))

@@ -14,12 +14,14 @@ its type fits; nothing is invented, every candidate is a span of its sentence.
 
 from __future__ import annotations
 
+import itertools
+
 from bot.engine.evidence import Sentence
 from bot.engine.extract_names import (
     PLACE_PREPS,
     acronym_candidates,
-    definition_candidates,
     defines,
+    definition_candidates,
     name_candidates,
     person_like,
 )
@@ -76,7 +78,7 @@ def run_candidates(q: Question, s: Sentence) -> list[Candidate]:
         i -= 1
     out.extend(_phrase(q, s, i, j, where, 0.05 if q.subject_wh else -0.1))
     # Between aligned words ("was covered with broken bottles around the ground").
-    for a, b in zip(where, where[1:], strict=False):
+    for a, b in itertools.pairwise(where):
         if b - a > 2:
             i2, j2 = a + 1, min(b, a + 1 + MAX_PHRASE)
             out.extend(_phrase(q, s, i2, j2, where, -0.05))
@@ -130,8 +132,10 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             i += 1  # "lobbying the Council" -> "the Council": the question's own words are not the answer
         while j > i and ((toks[j - 1].key in q.keys and toks[j - 1].key != head) or toks[j - 1].stop):
             j -= 1
-        if j <= i or (j < j0 and tags[j] == "PROPN" and tags[j - 1] == "PROPN") or (
-            i > i0 and tags[i - 1] == "PROPN" and tags[i] == "PROPN"
+        if (
+            j <= i
+            or (j < j0 and tags[j] == "PROPN" and tags[j - 1] == "PROPN")
+            or (i > i0 and tags[i - 1] == "PROPN" and tags[i] == "PROPN")
         ):
             continue  # nothing left, or a name cut in two ("contributor Chris [Anderson]")
         words = toks[i:j]
@@ -181,8 +185,9 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
 
 
 def head_candidates(q: Question, s: Sentence) -> list[Candidate]:
-    """The asked noun in the sentence with what names or qualifies it ("what game" -> "Game 7",
-    "what type of trajectory" -> "upward").
+    """The asked noun in the sentence with what names or qualifies it.
+
+    "What game" finds "Game 7"; "what type of trajectory" finds "upward".
     """
     if not q.head:
         return []

@@ -130,8 +130,11 @@ def defines(q: Question) -> str | None:
 
 
 def definition_candidates(q: Question, s: Sentence, name: str) -> list[Candidate]:
-    """What a sentence says a name is: "festival promoter Artie Kornfeld", "X, a research fellow at Y,",
-    "X is the head of Y"."""
+    """What a sentence says a name is.
+
+    A title before it ("festival promoter Artie Kornfeld"), an apposition ("X, a research fellow at Y,")
+    or a copula ("X is the head of Y").
+    """
     toks, out = s.parsed.tokens, []
     words = {key(w) for w in name.split()}
     for nm in s.parsed.names:

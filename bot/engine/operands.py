@@ -121,18 +121,21 @@ _SCALE_WORDS = (("trillion", 1e12), ("billion", 1e9), ("million", 1e6), ("thousa
 
 
 def fmt(value: float) -> str:
+    """A number as people write it: thousands separators, at most two decimals, no trailing zeros."""
     if abs(value - round(value)) < 1e-9:
         return f"{round(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def record(w: Work, expression: str) -> float | None:
+    """Evaluate a formula with the safe calculator and keep it as a tool call; None if it fails."""
     result = calculate(expression)
     w.tool_calls.append(ToolCall(name="calculate", args={"expression": expression}, result=result.model_dump()))
     return result.value if result.ok else None
 
 
 def answer(w: Work, result: float, unit: str, formula: str, found: list[Found]) -> Answer:
+    """The computed answer: the result first, then its formula, then the operands' citations."""
     marks = w.cites.marks([f.sentence for f in found])
     unit_text = f" {unit}" if unit else ""
     shown = fmt_like(result, found) if not unit else fmt(result)

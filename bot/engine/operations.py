@@ -21,7 +21,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             rf"^how many {_UNIT}\b.*?\bbetween (?:the time )?(?P<a>.+?) and (?:when |the time )?(?P<b>.+?){_END}", re.I
         ),
-    ),  # noqa: E501
+    ),
     # "How many years passed from A until B?"
     ("between", re.compile(rf"^how many {_UNIT}\b.*?\bfrom (?P<a>.+?) (?:until|till|to) (?P<b>.+?){_END}", re.I)),
     # "How many years after A did B?", "How many days after A were B?"
@@ -31,37 +31,39 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "span",
         re.compile(
-            rf"^how many {_UNIT} (?:did|was|were|had) (?P<a>.+?)(?: last| take place| go on| continue| reign| rule)?{_END}",
+            rf"^how many {_UNIT} (?:did|was|were|had) (?P<a>.+?)"
+            rf"(?: last| take place| go on| continue| reign| rule)?{_END}",
             re.I,
         ),
-    ),  # noqa: E501
+    ),
     # "How many percent of people were not A?"
     (
         "complement_pct",
         re.compile(
             rf"^how many (?:percent|percentage|percents)\b(?: of)?(?P<ctx>.*?)\b(?:not|n't)\b (?P<a>.+?){_END}", re.I
         ),
-    ),  # noqa: E501
+    ),
     # "How many more A than B?", "How many less A than B?"
     (
         "difference",
         re.compile(rf"^how many (?:more|fewer|less) (?P<a>.+?) (?:than|compared (?:to|with)) (?P<b>.+?){_END}", re.I),
-    ),  # noqa: E501
+    ),
     # "How many points lower was A compared to B?", "How many percent higher was A than B?"
     (
         "difference",
         re.compile(
-            rf"^how many (?:[\w-]+ )*?(?:more|higher|lower|greater|bigger|smaller|larger|fewer|less) (?P<a>.+?) (?:than|compared (?:to|with)|versus|vs\.?) (?P<b>.+?){_END}",
+            rf"^how many (?:[\w-]+ )*?(?:more|higher|lower|greater|bigger|smaller|larger|fewer|less) (?P<a>.+?) "
+            rf"(?:than|compared (?:to|with)|versus|vs\.?) (?P<b>.+?){_END}",
             re.I,
         ),
-    ),  # noqa: E501
+    ),
     # "How many people survived out of the 900 passengers?"
     ("out_of", re.compile(rf"^how many (?P<a>.+?) out of (?:the |a |an )?(?P<total>[\d,]+) (?P<b>.+?){_END}", re.I)),
     # "How many prisoners did not go on hunger strike?", "In 2009 how many banks were not taken into receivership?"
     (
         "complement",
         re.compile(rf"^(?:.*?\b)?how many (?P<whole>.+?) (?:{_AUX} )?(?:not|n't|never) (?P<a>.+?){_END}", re.I),
-    ),  # noqa: E501
+    ),
 ]
 _SPLIT_RE = re.compile(r",\s*(?:and|or)\s+|\s+(?:and|or)\s+|,\s*")
 
@@ -94,7 +96,9 @@ _AUX_RE = re.compile(rf"\b{_AUX}\b", re.I)
 
 
 def _sum(text: str) -> Operation | None:
-    """ "How many A and B were there in 1801 combined?", "How many percent are A, B and C combined?",
+    """A sum the question asks for, with its parts.
+
+    "How many A and B were there in 1801 combined?", "How many percent are A, B and C combined?",
     "How many people were involved, those arrested and killed?".
     """
     m = re.match(r"^how many (.+?)\s*\??\s*$", text, re.I)

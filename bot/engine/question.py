@@ -325,8 +325,10 @@ def analyse(text: str) -> Question:
     )
 
 
-_OPTIONS_RE = re.compile(r"\b(?:is|are|was|were|did|does|do|will|would|has|have|had)\b.*?\b([\w' -]+?)\s+or\s+([\w' -]+?)\s*\??$",
-                         re.IGNORECASE)  # fmt: skip
+_OPTIONS_RE = re.compile(
+    r"\b(?:is|are|was|were|did|does|do|will|would|has|have|had)\b.*?\b([\w' -]+?)\s+or\s+([\w' -]+?)\s*\??$",
+    re.IGNORECASE,
+)
 
 
 def _options(text: str) -> list[str]:
@@ -366,9 +368,11 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     return None
 
 
-_ACRONYM_RE = re.compile(r"\bwhat (?:does|do|did) ([A-Z][A-Za-z0-9.&-]{1,12}) (?:stand|stands) for\b|"
-                         r"\b([A-Z][A-Za-z0-9.&-]{1,12}) (?:is|was) short for\b|\bfull name of ([A-Z][A-Za-z0-9.&-]{1,12})\b",
-                         re.IGNORECASE)  # fmt: skip
+_ABBR = r"([A-Z][A-Za-z0-9.&-]{1,12})"
+_ACRONYM_RE = re.compile(
+    rf"\bwhat (?:does|do|did) {_ABBR} (?:stand|stands) for\b|\b{_ABBR} (?:is|was) short for\b|\bfull name of {_ABBR}\b",
+    re.IGNORECASE,
+)
 
 
 def _acronym(text: str) -> str:

@@ -55,6 +55,7 @@ def proximity(i: int, j: int, where: list[int], q: Question | None = None, s: Se
 
 
 def span(s: Sentence, i: int, j: int) -> tuple[str, int, int]:
+    """The text and offsets of tokens ``i`` to ``j`` of a sentence."""
     toks = s.parsed.tokens
     start, end = toks[i].start, toks[j - 1].end
     return s.record.text[start - s.record.start : end - s.record.start], start, end

@@ -33,7 +33,6 @@ Example:
 
 """
 
-
 from bot.evaluate.matching import close, content_words, currencies, numbers_agree, parse_numbers, text_match
 from bot.evaluate.questions import Question, load_questions
 from bot.evaluate.report import percentile, render_report, summarize, write_outputs

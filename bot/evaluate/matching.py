@@ -221,8 +221,9 @@ _PUNCT_RE = re.compile(r"[^\w\s]")
 
 
 def own_words(text: str) -> str:
-    """The part of an answer the bot says itself: everything before the first quotation mark, citation
-    marker, source list or quoted-passage lead-in.
+    """The part of an answer the bot says itself.
+
+    Everything before the first quotation mark, citation marker, source list or quoted-passage lead-in.
 
     Example:
         >>> own_words('Condé Nast bought it [1]. “Condé Nast bought Wired News ...”')

@@ -164,7 +164,9 @@ def _charts(summary: Mapping[str, Any], latencies: Sequence[float], out: Path) -
         ax.invert_yaxis()
         ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel("questions (%)")
-        ax.set_title(f"Score by question kind (all checks {summary['score']:.0%}, own words {summary['own_words']:.0%})")
+        ax.set_title(
+            f"Score by question kind (all checks {summary['score']:.0%}, own words {summary['own_words']:.0%})"
+        )
         fig.tight_layout()
         fig.savefig(out / "score_by_kind.png", dpi=100)
         names.append("score_by_kind.png")
@@ -192,6 +194,7 @@ def render_report(
     """Render the Markdown report: headline metrics, per-kind table, charts, failures with their answers."""
     s = summary
     ref, cs, rt, lat = s["refusal"], s["citation_support"], s["retrieval"], s["latency_ms"]
+    f1 = "n/a" if s.get("own_words_f1") is None else format(s["own_words_f1"], ".3f")
     lines = [
         f"# Evaluation report{': ' + title if title else ''}",
         "",
@@ -204,8 +207,7 @@ def render_report(
         f"| Answer correctness (refusal + expected checks) | {s['correctness']:.1%} |",
         f"| Own words (the answer before any quote, source list or marker is right) | {s['own_words']:.1%} |",
         f"| Quoted (right anywhere, quoted passages included) | {s['quoted']:.1%} |",
-        f"| Own-words token F1 against `gold` | {'n/a' if s['own_words_f1'] is None else format(s['own_words_f1'], '.3f')}"
-        f" ({s['f1_questions']} questions) |",
+        f"| Own-words token F1 against `gold` | {f1} ({s['f1_questions']} questions) |",
         f"| Refusal precision | {_fmt(ref['precision'], True)} "
         f"({ref['true_refusals']}/{ref['refused']} refusals were right) |",
         f"| Refusal recall | {_fmt(ref['recall'], True)} "
@@ -225,7 +227,8 @@ def render_report(
     ]
     for kind, k in s["by_kind"].items():
         lines.append(
-            f"| {_md(kind)} | {k['n']} | {k['passed']} | {k['score']:.1%} | {k['own_words']:.1%} | {_fmt(k['p50_ms'])} |"
+            f"| {_md(kind)} | {k['n']} | {k['passed']} | {k['score']:.1%} | {k['own_words']:.1%} "
+            f"| {_fmt(k['p50_ms'])} |"
         )
     lines += ["", "## By check", "", "| Check | Applied | Passed | Rate |", "|---|---:|---:|---:|"]
     for name, c in sorted(s["checks"].items()):
