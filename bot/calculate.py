@@ -214,8 +214,11 @@ class _Evaluator:
                 f"fact {fact.id} ({fact.quantity_text!r}) is a range or has no single value; use low({fact.id}) "
                 f"or high({fact.id})"
             )
-        self.used[node.id] = fact.value
-        return _check(fact.value)
+        # A percent fact stores its points (10 for "10 percent"), as written; in arithmetic it is a
+        # share, like the literal "10%" (0.10), so "price / stake" is a valuation.
+        value = fact.value / 100 if fact.kind == "percent" else fact.value
+        self.used[node.id] = value
+        return _check(value)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> float:
         value = self.visit(node.operand)

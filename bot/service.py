@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.embed import MiniLMEmbeddings
 from bot.errors import InputError
+from bot.history import check_history
 from bot.indexer import IndexReport, ProgressFn, WarnFn, sync_index
 from bot.models import Answer, Fact
 from bot.retrieve import HybridRetriever
@@ -160,6 +161,7 @@ class Bot:
         """
         t0 = time.perf_counter()
         cleaned = self.check_question(question)
+        history = check_history(history)
         engine = engine or self.settings.llm
         from bot.engine import run
 

@@ -51,15 +51,11 @@ def test_combined_stake_with_sum(facts: dict[str, Fact]) -> None:
     a = by_quantity(facts, "10 percent", "Changan")
     b = by_quantity(facts, "10 percent", "Seres")
     r = calculate(f"sum({a.id}, {b.id})", facts)
-    assert r.ok and r.value == pytest.approx(20)  # percent facts hold percentage points ("10 percent" -> 10)
+    # a percent fact counts as the share it states, like the literal "10%": 10% + 10% = 0.20
+    assert r.ok and r.value == pytest.approx(0.20) == calculate("10% + 10%").value
     assert {u.id for u in r.facts_used} == {a.id, b.id}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a percent fact's value is in points (10) while the evaluator reads '10%' as 0.10; the fix belongs "
-    "in bot/calculate.py (divide percent facts by 100 in visit_Name), outside this change",
-)
 def test_implied_valuation_from_a_price_and_a_stake(facts: dict[str, Fact]) -> None:
     paid = by_quantity(facts, "11.5 billion yuan")
     stake = by_quantity(facts, "10 percent", "Changan")

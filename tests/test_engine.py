@@ -186,7 +186,7 @@ def test_injection_in_a_question_changes_nothing(seed_bot) -> None:
 
 def test_made_up_corpus_answer_types(orchard_bot) -> None:
     check(orchard_bot.ask("How many tonnes of cherries did AFE ship in December?"), r"^48,250 tonnes")
-    check(orchard_bot.ask("Who shipped 48,250 tonnes of cherries?"), r"^AFE \[")
+    check(orchard_bot.ask("Who shipped 48,250 tonnes of cherries?"), r"^(?:AFE|Andean Fruit Exporters) \[")
     check(orchard_bot.ask("how much did tierra verde pay for its stake"), r"^3\.6 billion pesos")
     check(orchard_bot.ask("When did AFE ship 48,250 tonnes of cherries?"), r"^In December \[")
     check(orchard_bot.ask("Where are export boxes sold?"), r"European market")

@@ -169,8 +169,10 @@ def _resolved(text: str, prev: Turn) -> Resolved:
     m = _WHAT_ABOUT.match(text)
     a = _AND.match(text)
     bare = _BARE_WH.match(text)
-    if bare:
-        resolved = _swap_wh(prev.question, bare.group(1))
+    asks_again = a and re.fullmatch(r"(?i)(?:in|on|at|for|from|by|during)\s+(?:which|what)\s+\w+", a.group(1) or "")
+    if bare or asks_again:
+        wh = bare.group(1) if bare else a.group(1)
+        resolved = _swap_wh(_without_asked(prev.question, wh), wh)
     elif m:
         tail = m.group(1)
         prep = _PREP_TAIL.match(tail)
@@ -201,13 +203,25 @@ def _swap_wh(previous: str, wh: str) -> str:
     Without a question word to swap, the new one is put before the previous question ("How many? Do they
     have a leader?").
     """
-    m = re.search(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b(?:\s+(?:many|much|long|old|far|often))?",
-                  previous, re.IGNORECASE)  # fmt: skip
+    m = re.search(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b(?:\s+(?:many|much)\s+[a-z]+|"
+                  r"\s+(?:many|much|long|old|far|often))?", previous, re.IGNORECASE)  # fmt: skip
     if m and not re.search(r"\b(?:one|ones|else)\b", wh, re.I):
         if m.start() > 0:
             wh = wh.lower()
         return previous[: m.start()] + wh + previous[m.end() :]
     return f"{wh.rstrip(' ?')}? {previous}"
+
+
+_TIME_ASK = re.compile(r"(?i)\b(?:when|month|year|day|date|time|week|quarter)\b")
+_TIME_PHRASE = re.compile(
+    r"(?i)\s+(?:in|on|during|since|by)\s+(?:(?:early|late|mid-?)\s*)?(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|\d{4}|(?:the\s+)?(?:first|second|third|fourth|last)\s+quarter)\b"
+)
+
+
+def _without_asked(previous: str, wh: str) -> str:
+    """The previous question without what the new one asks again ("... in November" for "And in which month?")."""
+    return _TIME_PHRASE.sub("", previous) if _TIME_ASK.search(wh) else previous
 
 
 def _near(prev: Turn) -> tuple[str, int] | None:

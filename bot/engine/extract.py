@@ -175,6 +175,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.2  # "founded ... by settlers" answers "Who founded ...?"
         if c.j - c.i > 2 and any(toks[k].low == "of" for k in range(c.i, c.j)):
             score += 0.03  # "the rise of mobile devices" over "the rise"
+        if i >= 2 and toks[i - 1].text == "(" and any(n.j == i - 1 for n in p.names):
+            score -= 0.2  # an abbreviation in parentheses is the alias of the name before it
         if q.atype == "person" and has_name and not person_like(toks, i, j):
             score -= 0.08
         if (q.subject_wh and j <= first_anchor) or (not q.subject_wh and i > last_anchor):

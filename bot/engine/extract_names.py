@@ -68,13 +68,17 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.12  # a proper name is the natural answer to who/which-company questions
         if q.head and any(t.key == key(q.head) for t in toks[max(0, nm.i - 4) : nm.i]):
             score += 0.25  # "rivals such as X", "the automaker X"
+        elif q.head and any(toks[k].key == key(q.head) for k in range(nm.i, nm.j)):
+            score += 0.35  # "Which alliance?" - "Harmony Intelligent Mobility Alliance"
         if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
             score += 0.15  # "built by X" answers "Who built ...?"
         if q.atype == "person" and person_like(toks, nm.i, nm.j):
             score += 0.12
         if subject is not None and getattr(subject, "i", -1) == nm.i:
             score += 0.25  # "Which company invested ...?" - the subject of "invested"
-        if words & asked:
+        if nm.i >= 2 and toks[nm.i - 1].text == "(" and any(o.j == nm.i - 1 for o in s.parsed.names):
+            score -= 0.2  # "Harmony Intelligent Mobility Alliance (HIMA)": the short form is the alias
+        if words & asked - {key(q.head or "")}:
             score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
         text, start, end = span(s, nm.i, nm.j)
         out.append(Candidate(text, start, end, s, score, "name"))
