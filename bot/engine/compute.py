@@ -19,7 +19,7 @@ from bot.language.quantities import Quantity, date_ordinal
 from bot.language.tokens import tokenize
 
 if TYPE_CHECKING:
-    from bot.engine.grounded import Work
+    from bot.engine.work import Work
     from bot.models import Answer
 
 

@@ -21,7 +21,7 @@ from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, NUMBER_WORDS
 from bot.language.tokens import key, tokenize
 
 if TYPE_CHECKING:
-    from bot.engine.grounded import Work
+    from bot.engine.work import Work
     from bot.models import Answer
 
 VALUATION = re.compile(r"\b(valuation|valued?|worth|impl(?:y|ies|ied)|value)\b", re.I)

@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine import compute, summary
-from bot.engine.conversation import Resolved, resolve
+from bot.engine.conversation import resolve
 from bot.engine.decide import judge, yes_or_no
-from bot.engine.evidence import Evidence, Sentence, gather
+from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import explain, leans_on_previous, wants_explanation
 from bot.engine.extract import Candidate, candidates
 from bot.engine.index import IndexView
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
-from bot.engine.question import Question, analyse
+from bot.engine.question import analyse
 from bot.engine.spelling import correct
-from bot.guard import injection_spans, numbers_supported
+from bot.engine.work import Work
+from bot.guard import injection_spans
 from bot.language.tokens import key
-from bot.models import Answer, Citation, ToolCall
+from bot.models import Answer, Citation
 
 TOP_SENTENCES = 4
 """Evidence sentences the extractor reads."""
@@ -41,39 +42,6 @@ class Outcome:
     evidence: list[Citation]
     findings: list[str] = field(default_factory=list)
     answer_type: str = "other"
-
-
-@dataclass
-class Work:
-    """The state of one question through the stages."""
-
-    index: IndexView
-    asked: str
-    resolved: Resolved
-    q: Question
-    ev: Evidence | None = None
-    cites: Cites = field(default_factory=Cites)
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
-
-    def answer(self, text: str, refused: bool = False, kind: str | None = None) -> Answer:
-        """Build the final answer (and run the numeric guard on it)."""
-        flags = []
-        if not refused:
-            bad = numbers_supported(text, self.cites.items, [t.result for t in self.tool_calls] + [self.asked])
-            if bad:
-                flags.append(f"unsupported numbers: {', '.join(bad)}")
-        return Answer(
-            question=self.asked,
-            resolved_question=self.resolved.text,
-            text=text,
-            citations=self.cites.items,
-            tool_calls=self.tool_calls,
-            refused=refused,
-            kind=kind or self.q.atype,
-            engine="grounded",
-            flags=flags,
-        )
 
 
 def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, Any]] = ()) -> Outcome:

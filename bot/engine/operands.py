@@ -20,7 +20,7 @@ from bot.language.tokens import tokenize
 from bot.models import ToolCall
 
 if TYPE_CHECKING:
-    from bot.engine.grounded import Work
+    from bot.engine.work import Work
     from bot.models import Answer
 
 READ = 10

@@ -14,7 +14,7 @@ import numpy as np
 from bot.engine.evidence import gather
 
 if TYPE_CHECKING:
-    from bot.engine.grounded import Work
+    from bot.engine.work import Work
     from bot.models import Answer
 
 SENTENCES = 3

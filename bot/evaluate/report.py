@@ -6,12 +6,19 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.errors import InputError
 
-if TYPE_CHECKING:
-    from bot.evaluate.runner import EvalResult
+
+class EvalResult(Protocol):
+    """What :func:`write_outputs` needs of a run (``bot.evaluate.runner.EvalResult``)."""
+
+    items: list[Any]
+    engine: str | None
+    started: str
+    seconds: float
+
 
 _CORRECTNESS_CHECKS = ("refusal", "expected", "expected_any", "expected_all", "expected_none")
 
