@@ -137,28 +137,21 @@ def convert_currency(index: IndexView, amount: float, from_currency: str, to_cur
         ``{"status": "converted", "converted", "rate", "rate_source"}`` or ``{"status": "no_rate"}``.
 
     """
-    from bot.engine.derived import CURRENCY_NAMES, _pairs
+    from bot.engine.derived import CURRENCY_NAMES, rate_in
 
     src, dst = currency_code(from_currency), currency_code(to_currency)
     if not src or not dst:
         return {"status": "error", "message": f"unknown currency: {from_currency if not src else to_currency}"}
     if src == dst:
         return {"status": "converted", "converted": amount, "rate": 1.0, "rate_source": None}
-    q = analyse(f"How much is it in {CURRENCY_NAMES.get(dst, dst)}?")
-    ev = gather(index, q, f"{CURRENCY_NAMES.get(src, src)} {CURRENCY_NAMES.get(dst, dst)}")
-    for s in ev.top(10):
-        for a, b in _pairs(s):
-            if {a.currency, b.currency} != {src, dst}:
-                continue
-            x, y = (a, b) if a.currency == src else (b, a)
-            xv, yv = x.value or x.low, y.value or y.low
-            if xv and yv:
-                rate = yv / xv
-                return {
-                    "status": "converted", "amount": amount, "from": src, "to": dst, "rate": rate,
-                    "converted": amount * rate, "rate_source": {"from": _span(s, x), "to": _span(s, y)},
-                }  # fmt: skip
-    return {"status": "no_rate", "message": f"the documents state no amount in both {src} and {dst}"}
+    found = rate_in(index, analyse(f"How much is it in {CURRENCY_NAMES.get(dst, dst)}?"), src, dst)
+    if found is None:
+        return {"status": "no_rate", "message": f"the documents state no amount in both {src} and {dst}"}
+    rate, x, y, s = found
+    return {
+        "status": "converted", "amount": amount, "from": src, "to": dst, "rate": rate,
+        "converted": amount * rate, "rate_source": {"from": _span(s, x), "to": _span(s, y)},
+    }  # fmt: skip
 
 
 def calculate_expression(expression: str) -> dict[str, Any]:

@@ -51,6 +51,21 @@ def make_settings(docs: Path, index: Path, **kw):
     return Settings(docs_dir=docs, index_dir=index, **kw)
 
 
+def corpus_bot(tmp_path: Path, embeddings, name: str, text: str):
+    """A Bot over one document written in a test: its own docs folder and index under ``tmp_path``."""
+    from bot.indexer import sync_index
+    from bot.service import Bot
+    from bot.store import Store
+
+    docs = tmp_path / name
+    docs.mkdir()
+    (docs / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = make_settings(docs, tmp_path / f"{name}-index")
+    store = Store.open(settings)
+    sync_index(settings, store=store, embedder=embeddings)
+    return Bot(settings, store=store, embeddings=embeddings)
+
+
 @pytest.fixture
 def seed_settings(seed_docs: Path, tmp_path: Path):
     """Settings over a private copy of the seeds with an empty private index."""

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import corpus_bot
 
 from bot.errors import InputError
 from bot.guard import numbers_supported
@@ -56,28 +56,14 @@ def check(answer: Answer, *patterns: str, refused: bool = False) -> None:
     assert not answer.flags, answer.flags
 
 
-def _bot(tmp_path: Path, embeddings, name: str, text: str):
-    from bot.indexer import sync_index
-    from bot.service import Bot
-    from bot.store import Store
-
-    docs = tmp_path / name
-    docs.mkdir()
-    (docs / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = make_settings(docs, tmp_path / f"{name}-index")
-    store = Store.open(settings)
-    sync_index(settings, store=store, embedder=embeddings)
-    return Bot(settings, store=store, embeddings=embeddings)
-
-
 @pytest.fixture
 def orchard_bot(tmp_path: Path, embeddings):
-    return _bot(tmp_path, embeddings, "orchard", ORCHARD)
+    return corpus_bot(tmp_path, embeddings, "orchard", ORCHARD)
 
 
 @pytest.fixture
 def chronicle_bot(tmp_path: Path, embeddings):
-    return _bot(tmp_path, embeddings, "chronicle", CHRONICLE)
+    return corpus_bot(tmp_path, embeddings, "chronicle", CHRONICLE)
 
 
 def test_citations_quote_the_documents(seed_bot, seed_docs: Path) -> None:
@@ -283,7 +269,7 @@ def test_a_follow_up_pronoun_is_the_conversations_subject_not_a_word_of_the_answ
         "and employ around 3,000 people once it reaches full capacity.\n"
         "Kestrel Energy employs 900 people at its only site.\n"
     )
-    bot = _bot(tmp_path, embeddings, "plants", text)
+    bot = corpus_bot(tmp_path, embeddings, "plants", text)
     first = "How much will Valtera's new plant cost?"
     answer = bot.ask(first)
     check(answer, r"24 billion")

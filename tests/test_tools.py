@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
+from conftest import corpus_bot
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
@@ -33,26 +32,11 @@ BATTERY_SOURCE = "battery_report.txt"
 TEXTS = {SEED_SOURCE: SEED_TEXT, BATTERY_SOURCE: BATTERY_TEXT}
 
 
-def _bot(tmp_path: Path, embeddings: Any, name: str, text: str) -> Any:
-    """A Bot over one document written here (the pattern of tests/test_engine.py)."""
-    from bot.indexer import sync_index
-    from bot.service import Bot
-    from bot.store import Store
-
-    docs = tmp_path / name
-    docs.mkdir()
-    (docs / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = make_settings(docs, tmp_path / f"{name}-index")
-    store = Store.open(settings)
-    sync_index(settings, store=store, embedder=embeddings)
-    return Bot(settings, store=store, embeddings=embeddings)
-
-
 def _module_bot(tmp_path_factory: pytest.TempPathFactory, embeddings: Any, source: str) -> Any:
     with pytest.MonkeyPatch.context() as mp:  # no BOT_* setting of the developer's shell leaks in
         for name in [k for k in os.environ if k.startswith("BOT_")]:
             mp.delenv(name)
-        return _bot(tmp_path_factory.mktemp("tools"), embeddings, source.removesuffix(".txt"), TEXTS[source])
+        return corpus_bot(tmp_path_factory.mktemp("tools"), embeddings, source.removesuffix(".txt"), TEXTS[source])
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.engine.evidence import Sentence, gather
 from bot.engine.extract_numbers import split_changes
+from bot.engine.index import IndexView
 from bot.engine.operands import READ, Found, answer, fmt, locate, record
 from bot.engine.phrase import finish
+from bot.engine.question import Question
 from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, NUMBER_WORDS, SCALES, Quantity, find_quantities
 from bot.language.tokens import key, tokenize
 
@@ -87,9 +90,19 @@ def _pairs(s: Sentence) -> list[tuple[Quantity, Quantity]]:
 
 def rate(w: Work, src: str, dst: str) -> tuple[float, Quantity, Quantity, Sentence] | None:
     """Units of ``dst`` per unit of ``src``, from an amount the documents state in both currencies."""
+    return rate_in(w.index, w.q, src, dst, w.ev.sentences if w.ev else [])
+
+
+def rate_in(
+    index: IndexView, q: Question, src: str, dst: str, seen: Sequence[Sentence] = ()
+) -> tuple[float, Quantity, Quantity, Sentence] | None:
+    """The exchange rate an amount stated in both currencies gives.
+
+    Searched in ``seen`` first, then in the evidence for the two currencies' names (one bounded retrieval).
+    """
     query = f"{CURRENCY_NAMES.get(src, src)} {CURRENCY_NAMES.get(dst, dst)}"
-    ev = gather(w.index, w.q, query, chunks=4)
-    for s in (w.ev.sentences if w.ev else []) + ev.sentences:
+    ev = gather(index, q, query, chunks=4)
+    for s in [*seen, *ev.sentences]:
         for a, b in _pairs(s):
             if {a.currency, b.currency} != {src, dst}:
                 continue
