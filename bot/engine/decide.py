@@ -116,8 +116,8 @@ def judge(
 
 
 LIGHT_VERBS = frozenset({"be", "do", "have", "say", "get", "go", "make", "take", "come", "ever", "still", "also"})
-YES_COVERAGE = 0.7
-"""Share of the question's own words (past names and light verbs) the sentence must state for a yes."""
+YES_COVERAGE = 0.6
+"""Share of the question's own words (past names and light verbs) the sentence must state for a yes: half."""
 
 
 def yes_or_no(q: Question, s: Sentence, before: Sentence | None = None) -> bool:
