@@ -116,7 +116,7 @@ def judge(
 
 
 LIGHT_VERBS = frozenset({"be", "do", "have", "say", "get", "go", "make", "take", "come", "ever", "still", "also"})
-YES_COVERAGE = 0.6
+YES_COVERAGE = 0.5
 """Share of the question's own words (past names and light verbs) the sentence must state for a yes: half."""
 
 
