@@ -57,7 +57,7 @@ def test_empty_chroma_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> Non
         ("BOT_CHROMA_URL", "localhost:8000", r"^Invalid setting chroma_url: .*must start with http:// or https://"),
         ("BOT_COLLECTION", "ab", r"^Invalid setting collection: .*at least 3 characters"),
         ("BOT_COLLECTION", "bad name!", r"^Invalid setting collection: .*pattern"),
-        ("BOT_LLM", "gpt5", r"^Invalid setting llm: .*'grounded', 'openai' or 'llamacpp'"),
+        ("BOT_LLM", "gpt5", r"^Invalid setting llm: .*'grounded', 'openai', 'llamacpp' or 'local'"),
         ("BOT_PORT", "70000", r"^Invalid setting port: "),
     ],
 )
