@@ -314,9 +314,9 @@ def test_local_model_answers_refuses_and_follows_up(seed_bot: Any, local_model: 
 @pytest.mark.slow
 def test_local_model_serves_two_ui_sessions_at_once(seed_bot: Any, local_model: Path) -> None:
     """Two chat sessions of the web UI answer at once from the one shared model: each gets its own answer."""
-    from bot.ui import _Actions
+    from bot.ui import Actions
 
-    actions = _Actions(seed_bot)
+    actions = Actions(seed_bot)
     questions = [DELIVERY_Q, "What percentage of Yinwang did Changan get for its money?"]
     prefs = {"engine": "local", "top_k": seed_bot.settings.top_k}
 
