@@ -10,9 +10,9 @@ and passes a ready ``Outcome`` (from ``bot.engine.run``) through unchanged.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine.grounded import Outcome
 from bot.guard import looks_like_injection
 from bot.llm.common import BotView
 from bot.models import Answer, Citation
@@ -30,16 +30,6 @@ NUMERIC_TYPES = frozenset(
     {"number", "count", "amount", "money", "percent", "duration", "age", "distance", "size", "frequency", "speed"}
 )
 """Answer types that ask for a figure."""
-
-
-@dataclass
-class Outcome:
-    """Everything the grounded run found (the shape of ``bot.engine.Outcome``)."""
-
-    answer: Answer
-    evidence: list[Citation]
-    findings: list[str] = field(default_factory=list)
-    answer_type: str = "other"
 
 
 _TYPE_RULES: tuple[tuple[str, str], ...] = (
