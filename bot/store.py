@@ -322,18 +322,29 @@ class Store:
             )
 
     def sentences_within(self, spans: Sequence[tuple[str, int, int]]) -> list[tuple[SentenceRecord, list[float]]]:
-        """The sentences (with vectors) that lie inside some ``(source, start, end)`` spans, in one read."""
+        """The sentences (with vectors) that lie inside some ``(source, start, end)`` spans, in document order.
+
+        Two reads by equality (the spans' documents, then the chosen ids): a range filter on ``start`` and
+        ``end`` would make Chroma compare every sentence of the index, so its cost grew with the corpus.
+        """
         if not spans:
             return []
-        clauses = [
-            {"$and": [{"source": {"$eq": s}}, {"start": {"$gte": a}}, {"end": {"$lte": b}}]} for s, a, b in spans
+        sources = sorted({src for src, _a, _b in spans})
+        where = {"source": {"$eq": sources[0]}} if len(sources) == 1 else {"source": {"$in": sources}}
+        listed = self.sentences.get(where=where, include=["metadatas"])
+        keep = [
+            i
+            for i, m in zip(listed["ids"], listed["metadatas"], strict=True)
+            if any(m["source"] == src and int(m["start"]) >= a and int(m["end"]) <= b for src, a, b in spans)
         ]
-        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-        res = self.sentences.get(where=where, include=["metadatas", "documents", "embeddings"])
-        return [
+        if not keep:
+            return []
+        res = self.sentences.get(ids=keep, include=["metadatas", "documents", "embeddings"])
+        out = [
             (SentenceRecord(i, m["source"], int(m["start"]), int(m["end"]), d or ""), list(e))
             for i, m, d, e in zip(res["ids"], res["metadatas"], res["documents"], res["embeddings"], strict=True)
         ]
+        return sorted(out, key=lambda r: (r[0].source, r[0].start))
 
     def query_sentences(self, embedding: Sequence[float], n: int) -> list[tuple[SentenceRecord, list[float]]]:
         """The ``n`` sentences nearest to a vector (with their vectors)."""
