@@ -330,8 +330,7 @@ class Store:
         if not spans:
             return []
         sources = sorted({src for src, _a, _b in spans})
-        where = {"source": {"$eq": sources[0]}} if len(sources) == 1 else {"source": {"$in": sources}}
-        listed = self.sentences.get(where=where, include=["metadatas"])
+        listed = self.sentences.get(where={"source": {"$in": sources}}, include=["metadatas"])
         keep = [
             i
             for i, m in zip(listed["ids"], listed["metadatas"], strict=True)

@@ -173,6 +173,37 @@ def test_stored_chunks_slice_crlf_document(store_settings: Settings, embeddings:
 
 # -- bad input -------------------------------------------------------------------------------------
 
+
+def test_sentences_within_spans_come_from_those_spans_only(
+    store_settings: Settings, embeddings: MiniLMEmbeddings
+) -> None:
+    from bot.sentences import document_sentences
+
+    (store_settings.docs_dir / "acme.txt").write_text(SECOND_DOC, encoding="utf-8")
+    store = Store.open(store_settings)
+    sync_index(store_settings, store=store, embedder=embeddings)
+    texts = {p.name: p.read_text(encoding="utf-8") for p in store_settings.docs_dir.iterdir()}
+    seed_len = len(texts[SEED])
+    # All of the second document (its offsets reach over the whole seed, whose sentences must not come
+    # along), and two spans of the seed that start and end inside sentences.
+    spans = [("acme.txt", 0, 10_000), (SEED, 401, seed_len // 3), (SEED, seed_len // 2 + 1, seed_len // 2 + 400)]
+    seed_sentences = document_sentences(SEED, texts[SEED])
+    straddling = [r for r in seed_sentences for _s, a, b in spans[1:] if r.start < a < r.end or r.start < b < r.end]
+    assert straddling, "the spans should cut through some sentences"
+    expected = sorted(
+        (r.source, r.start, r.end, r.text)
+        for src, text in texts.items()
+        for r in document_sentences(src, text)
+        if any(r.source == s and r.start >= a and r.end <= b for s, a, b in spans)
+    )
+    got = store.sentences_within(spans)
+    assert [(r.source, r.start, r.end, r.text) for r, _v in got] == expected
+    assert {r.source for r, _v in got} == {SEED, "acme.txt"}
+    assert all(len(v) == 384 for _r, v in got)
+    assert store.sentences_within([("acme.txt", 10_000, 20_000)]) == []
+    assert store.sentences_within([("nowhere.txt", 0, 100)]) == []
+
+
 BAD_FILES = {
     "binary": ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "Skipped blob.txt: binary file"),
     "non_utf8": (
