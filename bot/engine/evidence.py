@@ -20,7 +20,7 @@ from bot.engine.question import Question
 from bot.language.chunks import Chunk, noun_phrases, tag, verb_phrases
 from bot.language.names import Name, find_names
 from bot.language.quantities import Quantity, find_quantities
-from bot.language.tokens import Token, tokenize
+from bot.language.tokens import Token, key, tokenize
 from bot.sentences import SentenceRecord
 
 CHUNKS = 5
@@ -30,6 +30,8 @@ NEAREST = 8
 W_DENSE, W_LEXICAL, W_CHUNK, W_NAMES = 0.55, 0.4, 0.08, 0.15
 WINDOW_BEFORE, WINDOW_AFTER = 600, 1500
 """Characters around the previous answer whose sentences a follow-up always considers."""
+GUESSED_WEIGHT = 0.35
+"""Weight, relative to a written name, of a name a follow-up's pronoun was resolved to (a guess)."""
 NEAR_SAME_DOC, NEAR_CLOSE = 0.3, 0.15
 """Bonus of a follow-up's sentences in the previous answer's document, and close after it."""
 
@@ -189,10 +191,13 @@ def gather(
             found.setdefault(rec.id, (rec, vec))
     weights = term_weights(q, index)
     q.weights = dict(weights)
+    for k in q.guessed:  # a referent guessed for "he"/"it" must not outweigh what the user wrote
+        if k in weights:
+            weights[k] *= GUESSED_WEIGHT
     for k, w in (extra_terms or {}).items():
         weights.setdefault(k, w)
     total = sum(weights.values()) or 1.0
-    name_sets = [{w.lower() for w in n.split()} for n in q.names]
+    name_sets = [{w.lower() for w in n.split()} for n in q.names if not {key(w) for w in n.split()} <= q.guessed]
     sentences = []
     for rec, vec in found.values():
         s = Sentence(rec, np.asarray(vec, dtype=np.float32), chunk_rank=rank_of.get(rec.id))

@@ -25,7 +25,12 @@ from bot.engine.extract_names import (
     name_candidates,
     person_like,
 )
-from bot.engine.extract_numbers import conflicting_period, quantity_candidates, time_word_candidates
+from bot.engine.extract_numbers import (
+    conflicting_period,
+    is_time_phrase,
+    quantity_candidates,
+    time_word_candidates,
+)
 from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
 from bot.language.tokens import NEGATIONS, STOPWORDS, Token, key
@@ -166,6 +171,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):
             score += 0.15
+        if head and q.atype in ("place", "person", "name") and has_name and words[-1].key == head:
+            score += 0.2  # "what county": "Allegheny County"
         if (
             q.subject_wh
             and i >= 2
@@ -237,6 +244,13 @@ def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:
     return out
 
 
+def _verb_edged(c: Candidate) -> bool:
+    """Whether a phrase starts or ends with a verb ("murmured the Doctor"): not a name of someone or somewhere."""
+    p = c.sentence.parsed
+    inside = [k for k, t in enumerate(p.tokens) if c.start <= t.start and t.end <= c.end]
+    return bool(inside) and (p.tags[inside[0]] == "VERB" or p.tags[inside[-1]] == "VERB")
+
+
 def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
     """All candidates of the asked type in some sentences, best first."""
     out: list[Candidate] = []
@@ -267,5 +281,7 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(head_candidates(q, s))
         if q.atype in ("date", "time", "duration"):
             out.extend(time_word_candidates(q, s))
+    if q.atype in ("person", "place", "name"):
+        out = [c for c in out if c.kind != "phrase" or not (is_time_phrase(c.text) or _verb_edged(c))]
     out.sort(key=lambda c: -c.score)
     return out

@@ -31,6 +31,7 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
     return (
         inside in PERSON_CUES_BEFORE
         or before in PERSON_CUES_BEFORE
+        or (before in PERSON_CUES_AFTER and i >= 2 and toks[i - 2].kind == "punct")  # '"...," said Mr. X'
         or after in PERSON_CUES_AFTER
         or (after2 in ("a", "the", "who"))
     )
@@ -62,6 +63,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         before = toks[nm.i - 1].low if nm.i > 0 else ""
         if q.atype == "place":
             score += 0.15 if before in PLACE_PREPS else -0.05
+            if person_like(toks, nm.i, nm.j):
+                score -= 0.25  # '"...," said Spitz' names a person, not a place
         if q.atype == "person" and before in PLACE_PREPS - {"to", "from"}:
             score -= 0.1
         if q.atype in ("person", "name", "list"):

@@ -156,14 +156,35 @@ _TIME_WORDS = re.compile(
 )
 
 
+_STRETCH = re.compile(
+    r"\b(?:coming|past|last|next|previous|following)\s+(?:few\s+)?\w+s\b|-(?:day|week|month|year|hour|minute)\b"
+)
+_DEICTIC = re.compile(r"\b(?:yesterday|today|tomorrow|tonight|recently|this|last|next)\b")
+
+
+def _has_written_date(s: Sentence) -> bool:
+    return any(qt.kind in ("date", "year") for qt in s.parsed.quantities)
+
+
+def is_time_phrase(text: str) -> bool:
+    """Whether a phrase is only a time expression ("Friday", "last week", "in the coming months")."""
+    return bool(_TIME_WORDS.fullmatch(text.strip()))
+
+
 def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Times without a date written in numbers: "on Thursday", "in the coming weeks", "17th-century"."""
     where, out = anchors(q, s), []
     toks = s.parsed.tokens
     for m in _TIME_WORDS.finditer(s.record.text):
+        span_text = m.group(0).lower()
+        stretch = bool(_STRETCH.search(span_text))
+        if q.atype == "duration" and not stretch:
+            continue  # "today" is a point in time, not "how long"
         start, end = s.record.start + m.start(), s.record.start + m.end()
         i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
         j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
         score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.1
+        if q.atype == "date" and _DEICTIC.search(span_text):
+            score -= 0.2 if _has_written_date(s) else 0.1  # "this week" says less than a written date
         out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
     return out

@@ -22,10 +22,11 @@ from bot.engine.extract import Candidate, candidates
 from bot.engine.index import IndexView
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import analyse
+from bot.engine.spans import widen
 from bot.engine.spelling import correct
 from bot.engine.work import Work
 from bot.guard import injection_spans
-from bot.language.tokens import key
+from bot.language.tokens import key, tokenize
 from bot.models import Answer, Citation
 
 TOP_SENTENCES = 4
@@ -62,6 +63,9 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
     resolved = resolve(correct(asked, index), history)
     w = Work(index, question, resolved, analyse(resolved.text))
     w.q.soft_names = resolved.followup and resolved.text != asked
+    if w.q.soft_names:
+        said = {t.key for t in tokenize(asked)}
+        w.q.guessed = frozenset(t.key for t in w.q.terms if t.name and t.key not in said)
     if not any(ch.isalnum() for ch in asked):
         answer = w.answer(refusal("that: the question asks the assistant to do something, not about the documents"),
                           refused=True, kind="invalid")  # fmt: skip
@@ -118,6 +122,8 @@ def _answer(w: Work) -> Answer:
         return _refuse(w, "")
     if q.atype == "list":
         return _list(w, found)
+    if best.kind != "quantity":
+        best = widen(best, place=q.atype == "place")
     marks = w.cites.marks([best.sentence])
     return w.answer(span_answer(best.text, marks))
 

@@ -115,6 +115,7 @@ class Question:
     summary_scope: str = ""  # "the part about X" of a summary request
     weights: dict[str, float] = field(default_factory=dict)  # term key -> weight x rarity (set by evidence)
     soft_names: bool = False  # names filled in from an earlier turn (a guess, not the user's words)
+    guessed: frozenset[str] = frozenset()  # keys of those filled-in name words: they rank evidence softly
     list_of: str = ""  # for a list question, the type of its items
     acronym: str = ""  # "What does X stand for?" -> "X"
 
@@ -179,10 +180,21 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
             and ("NOUN" in tokens[end + 1].pos or not tokens[end + 1].pos)
             and tokens[end + 1].low not in AUXILIARIES
             and end + 1 < k + 4
+            and not _verb_form_after(tokens[end], tokens[end + 1])
         ):
             end += 1
         return tokens[end].lemma, end + 1
     return None, j
+
+
+def _verb_form_after(noun: Token, t: Token) -> bool:
+    """Whether a word that may be a noun or a verb is the verb after a noun: "area fell", "company makes"."""
+    if "VERB" not in t.pos or t.low == t.lemma:
+        return False
+    if not t.low.endswith("s"):
+        return True  # a past form ("fell", "raised"), not a noun
+    # "company makes": a singular noun, then a verb that agrees with it ("overseas markets" is a noun phrase)
+    return noun.low == noun.lemma and "NOUN" in noun.pos and not noun.pos & {"ADJ", "ADV"}
 
 
 def _type_of_noun(noun: str | None) -> str:

@@ -6,7 +6,8 @@ the span stands to the question's words (rare words count more) and how well its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from bot.engine.evidence import Sentence
 from bot.engine.question import Question
@@ -82,3 +83,34 @@ def overlaps_question(q: Question, tokens: list[Token]) -> float:
     if not words:
         return 1.0
     return sum(t.key in q.keys for t in words) / len(words)
+
+
+# -- widening the chosen answer ---------------------------------------------------------------------
+
+_QUOTED = re.compile(r"[\"“]([^\"“”]{2,80}?)[\"”]")
+MAX_QUOTED_WORDS = 10
+"""Longest quoted title an answer is widened to."""
+
+
+def widen(c: Candidate, place: bool = False) -> Candidate:
+    """The whole of what an answer span is part of.
+
+    A quoted title ("Take Me" -> "Take Me to Broadway"), and for a place its region after a comma
+    ("Addis Ababa" -> "Addis Ababa, Ethiopia").
+    """
+    s = c.sentence
+    text, base = s.record.text, s.record.start
+    a, b = c.start - base, c.end - base
+    for m in _QUOTED.finditer(text):
+        inner_a, inner_b = m.start(1), m.end(1)
+        if inner_a <= a and b <= inner_b and (inner_a, inner_b) != (a, b):
+            inner = m.group(1).strip(" ,.;:")
+            if len(inner.split()) <= MAX_QUOTED_WORDS:
+                start = base + inner_a + m.group(1).index(inner)
+                return replace(c, text=inner, start=start, end=start + len(inner))
+    if place and c.kind in ("name", "phrase"):
+        m = re.match(r", ((?:[A-Z][\w.’'-]*)(?: [A-Z][\w.’'-]*){0,2})(?=[,.;)]|\s+[a-z]|$)", text[b:])
+        if m and not re.match(r",\s*(?:(?:and|or)\s+)?[A-Z]", text[b + m.end() : b + m.end() + 12]):  # a list
+            end = b + m.end() - (1 if m.group(1).endswith(".") and m.group(1).count(".") == 1 else 0)
+            return replace(c, text=text[a:end], end=base + end)
+    return c
