@@ -38,8 +38,11 @@ from bot.chroma import OWNER_KEY, ScopedCollection, Where, connect, guarded, sho
 from bot.errors import BotError, IndexCorruptError, IndexMissingError
 from bot.models import Chunk, Fact
 from bot.sentences import SentenceRecord
+from bot.unchanged import Unchanged
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
@@ -77,6 +80,7 @@ class Store:
         index_dir: str = "",
         url: str | None = None,
         shared: bool = True,
+        db_file: Path | None = None,
     ) -> None:
         """Open (and by default create) the collections.
 
@@ -89,6 +93,8 @@ class Store:
                 reads are filtered to ``owner`` too. False for a collection named after the owner.
             index_dir: Index folder, for error messages.
             url: Chroma server URL, for error messages.
+            db_file: The embedded index's ``chroma.sqlite3``: while it is untouched, the fingerprint and
+                the collection sizes are not read again (see :mod:`bot.unchanged`). None: always read.
 
         Raises:
             IndexMissingError: If ``create`` is False and there is no index.
@@ -100,6 +106,7 @@ class Store:
         self.name = name
         self._where = Where(index_dir or "the index", url)
         self.notes: list[str] = []  # things to tell a person once (e.g. an older, unscoped index)
+        self._unchanged = Unchanged(db_file)
         try:
             if not create and name not in {c.name for c in self._call(name, client.list_collections)}:
                 raise IndexMissingError(f"No index named '{name}' yet: run `bot index` first.")
@@ -161,6 +168,7 @@ class Store:
             url=settings.chroma_url,
             # a derived name is this docs folder's alone; a named (or an older) collection may be shared
             shared=bool(settings.collection) or name != settings.collection_name,
+            db_file=None if settings.chroma_url else settings.chroma_dir / "chroma.sqlite3",
         )
         store.notes[:0] = notes
         return store
@@ -208,13 +216,20 @@ class Store:
         """Return a cheap value that changes whenever the indexed content changes (one read by id).
 
         Every write stores a fresh random token, so readers in other processes (or on other
-        machines, in server mode) see a change without scanning the index.
+        machines, in server mode) see a change without scanning the index. An embedded index is only
+        read again once its database file changed (an answer asks several times).
         """
-        res = self.docs.get(ids=[_GENERATION_ID], include=["metadatas"])
-        return str(res["metadatas"][0]["token"]) if res["ids"] else ""
+
+        def read() -> str:
+            res = self.docs.get(ids=[_GENERATION_ID], include=["metadatas"])
+            return str(res["metadatas"][0]["token"]) if res["ids"] else ""
+
+        return self._unchanged.get("fingerprint", read)
 
     def _touch(self) -> None:
+        self._unchanged.clear()
         self.docs.upsert(ids=[_GENERATION_ID], embeddings=[[1.0]], metadatas=[{"token": uuid.uuid4().hex}])
+        self._unchanged.clear()
 
     # -- chunks -----------------------------------------------------------
     def chunk_embeddings(self, source: str) -> dict[str, list[float]]:
@@ -254,7 +269,7 @@ class Store:
 
     def query_chunks(self, embedding: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks to a vector, with cosine similarity."""
-        n = min(n, self.chunks.upper_count())
+        n = min(n, self._unchanged.get("chunks", self.chunks.upper_count))
         if n <= 0:
             return []
         res = self.chunks.query(
@@ -347,7 +362,7 @@ class Store:
 
     def query_sentences(self, embedding: Sequence[float], n: int) -> list[tuple[SentenceRecord, list[float]]]:
         """The ``n`` sentences nearest to a vector (with their vectors)."""
-        n = min(n, self.sentences.upper_count())
+        n = min(n, self._unchanged.get("sentences", self.sentences.upper_count))
         if n <= 0:
             return []
         res = self.sentences.query(
