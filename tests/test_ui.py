@@ -597,3 +597,17 @@ def test_twenty_concurrent_sessions_get_their_own_answers(server: Server) -> Non
         assert got["text"] == expected[q]["text"], q
         assert got["citations"] == expected[q]["citations"], q
     assert elapsed < 240
+
+
+def test_queue_does_not_summarise_past_events_for_monitoring() -> None:
+    """Monitoring is off, so Gradio's per-event pandas summary of every past event is switched off too."""
+    import gradio as gr
+
+    from bot.ui.app import _no_monitoring_summary
+
+    with gr.Blocks() as app:
+        gr.Markdown("x")
+    app.queue()
+    _no_monitoring_summary(app)
+    frequency = app._queue.ANAYLTICS_CACHE_FREQUENCY  # Gradio's spelling
+    assert frequency == sys.maxsize

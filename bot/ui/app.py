@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 import gradio as gr
@@ -212,6 +213,19 @@ def _server_logging() -> None:
     logger.setLevel(logging.INFO)
 
 
+def _no_monitoring_summary(app: gr.Blocks) -> None:
+    """Stop Gradio's queue from summarising every past event after each request (monitoring is off).
+
+    By default the queue rebuilds a pandas table of up to 10,000 past events and its percentiles after
+    every event, for the monitoring dashboard; with ``enable_monitoring=False`` nothing reads it, and
+    its cost grows with the server's uptime (after a few hundred ``/ask`` calls it held the GIL a third
+    as long as the answers themselves). It is then computed once per ``sys.maxsize`` events: never.
+    """
+    queue = getattr(app, "_queue", None)
+    if queue is not None and hasattr(queue, "ANAYLTICS_CACHE_FREQUENCY"):  # Gradio's spelling
+        queue.ANAYLTICS_CACHE_FREQUENCY = sys.maxsize
+
+
 def launch(
     bot: Bot,
     host: str | None = None,
@@ -250,6 +264,7 @@ def launch(
     answers = concurrency or settings.ui_concurrency or default_concurrency()
     app = build_app(bot, answers)
     app.queue(default_concurrency_limit=answers, max_size=256)
+    _no_monitoring_summary(app)
     blocked = [str(p.resolve()) for p in (settings.docs_dir, settings.index_dir)]
     app.launch(
         server_name=host or settings.host,
