@@ -9,6 +9,7 @@ joins them ("fragments of broken bottles"). Good enough to propose answer spans,
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from bot.language.quantities import NUMBER_WORDS
@@ -45,7 +46,7 @@ def tag(tokens: list[Token]) -> list[str]:
             tags.append("PUNCT")
         elif t.kind == "num":
             tags.append("NUM")
-        elif low in DETERMINERS or low in POSSESSIVES or low in ("'s", "’s") and prev in ("NOUN", "PROPN"):
+        elif low in DETERMINERS or low in POSSESSIVES or (low in ("'s", "’s") and prev in ("NOUN", "PROPN")):
             tags.append("DET")
         elif low in AUXILIARIES:
             tags.append("AUX")
@@ -61,7 +62,7 @@ def tag(tokens: list[Token]) -> list[str]:
             tags.append("OTHER")
         elif all(p in NUMBER_WORDS for p in low.split("-")):  # "seven", "twenty-three"
             tags.append("NUM")
-        elif t.cap and (k > 0 and prev != "PUNCT" or not t.pos):
+        elif t.cap and ((k > 0 and prev != "PUNCT") or not t.pos):
             tags.append("PROPN")
         elif not t.pos:
             tags.append("NOUN")
@@ -101,11 +102,11 @@ def noun_phrases(tokens: list[Token], tags: list[str] | None = None, join_of: bo
     out: list[Chunk] = []
     k, n = 0, len(tokens)
     while k < n:
-        if tags[k] not in _NP_INNER or tags[k] == "DET" and k + 1 < n and tags[k + 1] not in _NP_INNER:
+        if tags[k] not in _NP_INNER or (tags[k] == "DET" and k + 1 < n and tags[k + 1] not in _NP_INNER):
             k += 1
             continue
         j = k
-        while j < n and (tags[j] in _NP_INNER or tokens[j].text == "-" and j + 1 < n and tags[j + 1] in _NP_INNER):
+        while j < n and (tags[j] in _NP_INNER or (tokens[j].text == "-" and j + 1 < n and tags[j + 1] in _NP_INNER)):
             j += 1
         end = j
         while end > k and tags[end - 1] in ("DET", "ADJ") and not (tags[end - 1] == "ADJ" and end - k == 1):
@@ -115,7 +116,7 @@ def noun_phrases(tokens: list[Token], tags: list[str] | None = None, join_of: bo
         k = max(j, k + 1)
     if join_of:
         joined = []
-        for a, b in zip(out, out[1:], strict=False):
+        for a, b in itertools.pairwise(out):
             if b.i == a.j + 1 and tokens[a.j].low == "of":
                 joined.append(Chunk(a.i, b.j, "NP"))
         out.extend(joined)

@@ -76,12 +76,8 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
                 j += 1
             elif nxt.kind == "word" and nxt.text.startswith(("'", "’")) and nxt.low not in ("'s",):
                 j += 1  # O'Brien
-            elif (
-                nxt.low in _JOINERS
-                and j + 1 < n
-                and _capital(tokens[j + 1])
-                and not _ordinary(tokens[j + 1])
-                or (nxt.low in _JOINERS and j + 1 < n and _capital(tokens[j + 1]) and tok.low not in STOPWORDS)
+            elif (nxt.low in _JOINERS and j + 1 < n and _capital(tokens[j + 1]) and not _ordinary(tokens[j + 1])) or (
+                nxt.low in _JOINERS and j + 1 < n and _capital(tokens[j + 1]) and tok.low not in STOPWORDS
             ):
                 j += 2
             else:

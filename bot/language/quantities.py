@@ -342,7 +342,7 @@ def date_ordinal(q: Quantity) -> float | None:
 
     year, month, day = q.date
     try:
-        return float(dt.date(year, month or 7, day or (1 if month else 1)).toordinal())
+        return float(dt.date(year, month or 7, day or 1).toordinal())
     except ValueError:
         return None
 
