@@ -280,3 +280,32 @@ def test_a_follow_up_pronoun_is_the_conversations_subject_not_a_word_of_the_answ
     follow = bot.ask("And how many people will it employ?", history)  # the cited sentence names "Norwegian"
     check(follow, r"3,000 people")
     assert "Norwegian" not in follow.resolved_question and "Valtera" in follow.resolved_question
+
+
+RIVERS = """\
+Stonebridge stands at the meeting of the Arden, Lune, and Calder Rivers, and it is known as "the Town of \
+Seven Bells" for its old churches.
+Its oldest bridge was built by the monks of Fairholm Abbey, who held the land until 1536.
+The town council meets in Stonebridge Hall, Westmarch, and the market is held on Saturdays.
+On Friday, the mayor, Elin Rask, opened the new library.
+"""
+
+
+@pytest.fixture
+def rivers_bot(tmp_path: Path, embeddings):
+    return corpus_bot(tmp_path, embeddings, "rivers", RIVERS)
+
+
+def test_how_many_is_counted_from_a_list_the_documents_give(rivers_bot) -> None:
+    a = rivers_bot.ask("How many rivers meet at Stonebridge?")
+    check(a, r"^3: Arden, Lune and Calder \[1\]\.$")
+    assert [t.name for t in a.tool_calls] == ["calculate"]  # the count is computed, not written by hand
+
+
+def test_answers_are_widened_to_a_quoted_title_and_a_place_to_its_region(rivers_bot) -> None:
+    check(rivers_bot.ask("What is Stonebridge known as?"), r"Town of Seven Bells")
+    check(rivers_bot.ask("Where does the town council meet?"), r"^Stonebridge Hall, Westmarch \[1\]\.$")
+
+
+def test_a_day_is_not_a_person(rivers_bot) -> None:
+    check(rivers_bot.ask("Who opened the new library?"), r"Elin Rask")

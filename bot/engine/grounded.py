@@ -8,7 +8,6 @@ the tools' results and the findings) and only rewrite the *phrase* step.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +19,9 @@ from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import explain, leans_on_previous, wants_explanation
 from bot.engine.extract import Candidate, candidates
 from bot.engine.index import IndexView
+from bot.engine.lists import coordinated, count_listed
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
-from bot.engine.question import analyse
+from bot.engine.question import Question, analyse
 from bot.engine.spans import widen
 from bot.engine.spelling import correct
 from bot.engine.work import Work
@@ -118,6 +118,10 @@ def _answer(w: Work) -> Answer:
             if leans_on_previous(why) and before is not None:
                 cited.insert(0, before)
             return w.answer(span_answer(why.text, w.cites.marks(cited)), kind="explanation")
+    if q.atype == "count" and (best is None or best.kind != "quantity" or not _counts_head(q, best)):
+        counted = count_listed(w, top)
+        if counted is not None:
+            return counted
     if best is None:
         return _refuse(w, "")
     if q.atype == "list":
@@ -126,6 +130,12 @@ def _answer(w: Work) -> Answer:
         best = widen(best, place=q.atype == "place")
     marks = w.cites.marks([best.sentence])
     return w.answer(span_answer(best.text, marks))
+
+
+def _counts_head(q: Question, c: Candidate) -> bool:
+    """Whether a quantity counts the asked noun ("3 rivers" for "how many rivers")."""
+    unit = c.quantity.unit if c.quantity is not None else None
+    return bool(unit and q.head and key(unit) == key(q.head))
 
 
 def _yes_no(w: Work) -> Answer:
@@ -140,9 +150,6 @@ def _yes_no(w: Work) -> Answer:
     return w.answer(yes_no(yes_or_no(w.q, s, w.ev.neighbour(s, -1)), marks), kind="yesno")
 
 
-_LIST_GAP = re.compile(r"^\s*(?:,|and|or|&|, and|, or|as well as|,? ?the)?\s*(?:the\s+)?$", re.IGNORECASE)
-
-
 def _list(w: Work, found: list[Candidate]) -> Answer:
     """The names coordinated with the best one in its sentence ("Nio, Xpeng, and Li Auto")."""
     best = found[0]
@@ -154,17 +161,7 @@ def _list(w: Work, found: list[Candidate]) -> Answer:
         (k for k, n in enumerate(names) if n.start <= best.start < n.end or best.start <= n.start < best.end), None
     )
     if at is not None:
-        group = [names[at]]
-        for step in (-1, 1):
-            k = at
-            while 0 <= k + step < len(names):
-                a, b = (names[k + step], names[k]) if step < 0 else (names[k], names[k + step])
-                gap = s.record.text[a.end - s.record.start : b.start - s.record.start]
-                if not _LIST_GAP.match(gap):
-                    break
-                group.append(names[k + step])
-                k += step
-        items = [n.text for n in sorted(group, key=lambda n: n.start)]
+        items = [n.text for n in coordinated(s, names, at)]
     marks = w.cites.marks([s])
     return w.answer(finish(join_list(list(dict.fromkeys(items))), marks), kind="list")
 

@@ -189,8 +189,10 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
 
 def _verb_form_after(noun: Token, t: Token) -> bool:
     """Whether a word that may be a noun or a verb is the verb after a noun: "area fell", "company makes"."""
-    if "VERB" not in t.pos or t.low == t.lemma:
+    if "VERB" not in t.pos:
         return False
+    if t.low == t.lemma:  # "rivers meet": a plural noun, then a verb that agrees with it
+        return noun.low != noun.lemma and noun.low.endswith("s") and "NOUN" in noun.pos
     if not t.low.endswith("s"):
         return True  # a past form ("fell", "raised"), not a noun
     # "company makes": a singular noun, then a verb that agrees with it ("overseas markets" is a noun phrase)
