@@ -52,8 +52,10 @@ def llama_server(model: Path, log: Path, n_ctx: int = 2048) -> Iterator[str]:
     port = free_port()
     # The server loads its model like bot.llm.llamacpp does, without the extra CPU buffer types that crash on
     # some virtual CPUs (see plain_cpu_buffers).
-    boot = ("import runpy, sys; from bot.llm.llamacpp import plain_cpu_buffers; plain_cpu_buffers(); "
-            "sys.argv[0] = 'llama_cpp.server'; runpy.run_module('llama_cpp.server', run_name='__main__')")
+    boot = (
+        "import runpy, sys; from bot.llm.llamacpp import plain_cpu_buffers; plain_cpu_buffers(); "
+        "sys.argv[0] = 'llama_cpp.server'; runpy.run_module('llama_cpp.server', run_name='__main__')"
+    )
     cmd = [sys.executable, "-c", boot, "--model", str(model), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
