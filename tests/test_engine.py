@@ -309,3 +309,6 @@ def test_answers_are_widened_to_a_quoted_title_and_a_place_to_its_region(rivers_
 
 def test_a_day_is_not_a_person(rivers_bot) -> None:
     check(rivers_bot.ask("Who opened the new library?"), r"Elin Rask")
+    a = rivers_bot.ask("What did the mayor open?")
+    check(a, r"library")
+    assert "Friday" not in a.text

@@ -283,5 +283,7 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(time_word_candidates(q, s))
     if q.atype in ("person", "place", "name"):
         out = [c for c in out if c.kind != "phrase" or not (is_time_phrase(c.text) or _verb_edged(c))]
+    elif q.atype in ("entity", "other", "action", "list"):
+        out = [c for c in out if c.kind != "phrase" or not is_time_phrase(c.text)]  # "Wednesday" is not a what
     out.sort(key=lambda c: -c.score)
     return out

@@ -166,9 +166,18 @@ def _has_written_date(s: Sentence) -> bool:
     return any(qt.kind in ("date", "year") for qt in s.parsed.quantities)
 
 
+_TIME_NOUN = re.compile(
+    r"(?:(?:early|late|mid-?|the|this|last|next)\s+)?(?:spring|summer|autumn|fall|winter|days?|weeks?|months?|years?|"
+    r"morning|evening|night|weekend|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)",
+    re.IGNORECASE,
+)
+
+
 def is_time_phrase(text: str) -> bool:
-    """Whether a phrase is only a time expression ("Friday", "last week", "in the coming months")."""
-    return bool(_TIME_WORDS.fullmatch(text.strip()))
+    """Whether a phrase is only a time expression ("Friday", "last week", "summer", "in the coming months")."""
+    text = text.strip()
+    return bool(_TIME_WORDS.fullmatch(text) or _TIME_NOUN.fullmatch(text))
 
 
 def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:

@@ -29,7 +29,7 @@ PLACE_NOUNS = frozenset(
     "place city country state town village county region area province island continent street road "
     "building venue location neighborhood neighbourhood capital district nation site market markets".split()
 )
-TIME_NOUNS = frozenset("year date day month time century decade season period era week hour".split())
+TIME_NOUNS = frozenset("year date day month time century decade season period era week hour deadline".split())
 # Nouns whose answers are proper names (organisations, works, products...).
 NAME_NOUNS = frozenset(
     "company companies firm carmaker automaker maker manufacturer startup brand brands team club group "
