@@ -288,6 +288,7 @@ Seven Bells" for its old churches.
 Its oldest bridge was built by the monks of Fairholm Abbey, who held the land until 1536.
 The town council meets in Stonebridge Hall, Westmarch, and the market is held on Saturdays.
 On Friday, the mayor, Elin Rask, opened the new library.
+In its ruling on Wednesday, the court barely alluded to the long drought.
 """
 
 
@@ -307,8 +308,8 @@ def test_answers_are_widened_to_a_quoted_title_and_a_place_to_its_region(rivers_
     check(rivers_bot.ask("Where does the town council meet?"), r"^Stonebridge Hall, Westmarch \[1\]\.$")
 
 
-def test_a_day_is_not_a_person(rivers_bot) -> None:
+def test_a_day_is_not_a_person_nor_a_what(rivers_bot) -> None:
     check(rivers_bot.ask("Who opened the new library?"), r"Elin Rask")
-    a = rivers_bot.ask("What did the mayor open?")
-    check(a, r"library")
-    assert "Friday" not in a.text
+    a = rivers_bot.ask("The court's ruling barely alluded to what?")
+    check(a, r"long drought")
+    assert "Wednesday" not in a.text
