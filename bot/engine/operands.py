@@ -9,6 +9,7 @@ every computed number came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -106,22 +107,36 @@ def segment_of(toks: list) -> list[int]:
     return out
 
 
+def places(like: list[Found]) -> int:
+    """Decimal places the operands are written with (a result is shown as precisely as they are)."""
+    return max((len(m.group(1)) for f in like for m in _DECIMALS.finditer(f.quantity.text)), default=0)
+
+
+_DECIMALS = re.compile(r"\d\.(\d+)")
+
+
 def fmt_like(value: float, like: list[Found]) -> str:
     """A result in the style of its operands: "$27.2 billion" from "$31 billion" and "$3.8 billion"."""
     texts = [f.quantity.text for f in like]
     scale = next((word for word, _ in _SCALE_WORDS if all(word in t.lower() for t in texts)), None)
     symbol = next((c for c in "$€£¥" if all(t.lstrip().startswith(c) for t in texts)), "")
     if scale is None:
-        return f"{symbol}{fmt(value)}"
+        return f"{symbol}{fmt(value, places(like))}"
     factor = dict(_SCALE_WORDS)[scale]
-    return f"{symbol}{fmt(round(value / factor, 6))} {scale}"
+    return f"{symbol}{fmt(round(value / factor, 6), places(like))} {scale}"
 
 
 _SCALE_WORDS = (("trillion", 1e12), ("billion", 1e9), ("million", 1e6), ("thousand", 1e3))
 
 
-def fmt(value: float) -> str:
-    """A number as people write it: thousands separators, at most two decimals, no trailing zeros."""
+def fmt(value: float, decimals: int = 0) -> str:
+    """A number as people write it: thousands separators, at most two decimals, no trailing zeros.
+
+    ``decimals``: write at least this many places (``9.9 − 8.9`` is ``1.0``, as precise as its operands).
+    """
+    scaled = value * 10**decimals
+    if 0 < decimals <= 3 and abs(scaled - round(scaled)) < 1e-6:
+        return f"{value:,.{decimals}f}"
     if abs(value - round(value)) < 1e-9:
         return f"{round(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
@@ -138,5 +153,5 @@ def answer(w: Work, result: float, unit: str, formula: str, found: list[Found]) 
     """The computed answer: the result first, then its formula, then the operands' citations."""
     marks = w.cites.marks([f.sentence for f in found])
     unit_text = f" {unit}" if unit else ""
-    shown = fmt_like(result, found) if not unit else fmt(result)
+    shown = fmt_like(result, found) if not unit else fmt(result, places(found))
     return w.answer(finish(f"{shown}{unit_text}: {formula}", marks), kind="derived")
