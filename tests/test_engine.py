@@ -313,3 +313,14 @@ def test_a_day_is_not_a_person_nor_a_what(rivers_bot) -> None:
     a = rivers_bot.ask("The court's ruling barely alluded to what?")
     check(a, r"long drought")
     assert "Wednesday" not in a.text
+
+
+def test_a_price_range_is_an_amount_given_as_written(orchard_bot) -> None:
+    a = orchard_bot.ask("What price range are export boxes sold in?")
+    check(a, r"^40,000–50,000 pesos \[1\]\.$")  # the figure as written, not its parenthesised conversion
+
+
+def test_a_currency_code_is_not_a_typo(orchard_bot) -> None:
+    a = orchard_bot.ask("What is the price of an export box pallet in EUR?")
+    check(a, r"44–55 euros")
+    assert a.resolved_question.endswith("EUR?")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.engine.evidence import Evidence, Sentence
 from bot.engine.question import Question
 from bot.engine.spans import Candidate, anchors
+from bot.language.quantities import CURRENCY_WORDS
 from bot.language.tokens import NEGATIONS, TITLES, key
 
 MIN_SENTENCE = 0.30
@@ -65,7 +66,7 @@ def missing_names(q: Question, ev: Evidence, index_known: Callable[[str], bool])
         if q.modifier(name):
             continue  # a modifier ("EV startups", "US dollars"), not the subject asked about
         words = [w.lower().strip(".’'") for w in name.split() if len(w) > 1 and w.lower() not in _JOINERS]
-        words = [w for w in words if w not in TITLES]
+        words = [w for w in words if w not in TITLES and w not in CURRENCY_WORDS]  # "in USD": a unit, not a subject
         if words and not any(index_known(w) for w in words):
             out.append(name)
     return out

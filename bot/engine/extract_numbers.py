@@ -14,7 +14,7 @@ from bot.engine.evidence import Sentence
 from bot.engine.question import NUMERIC_NOUNS, Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity
 from bot.facts import clause_bounds, subject_of
-from bot.language.quantities import Quantity, find_quantities
+from bot.language.quantities import CURRENCY_WORDS, Quantity, find_quantities
 from bot.language.tokens import MONTHS, is_month, key
 
 _KIND_FOR = {
@@ -55,10 +55,21 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.25  # "how many carries" is not answered by "133 yards"
         if (qt.bound == "to" and NOW.search(q.text)) or (qt.bound == "from" and BEFORE.search(q.text)):
             score += 0.1
+        if _restated(s, qt) and not any(t.low in CURRENCY_WORDS for t in q.tokens):
+            score -= 0.1  # "200,000 yuan (about 28,296 U.S. dollars)": the figure as written comes first
         text, start, end = qt.text, qt.start, qt.end
         out.append(Candidate(text, start, end, s, score, "quantity", qt))
     del toks
     return out
+
+
+def _restated(s: Sentence, qt: Quantity) -> bool:
+    """Whether a quantity restates the one right before it in parentheses ("(about 28,296 dollars)")."""
+    toks = s.parsed.tokens
+    k = qt.i - 1
+    while k >= 0 and toks[k].low in ("about", "around", "approximately", "roughly", "some", "nearly", "~"):
+        k -= 1
+    return k >= 1 and toks[k].text == "(" and any(o.j == k and o.kind == qt.kind for o in s.parsed.quantities)
 
 
 NOW = re.compile(r"\b(now|currently|today|at present|these days|latest|after|new)\b", re.I)

@@ -45,6 +45,8 @@ NUMERIC_NOUNS = frozenset(
     "distance speed value profit loss income wage fee fine toll count tally margin".split()
 )
 """Nouns whose "what is X's <noun>?" asks for a number."""
+SPAN_NOUNS = frozenset("range bracket band".split())
+"""Nouns that, after a money word, ask for an amount or a range of amounts."""
 # "how <adjective>" questions and the quantity kind they ask for.
 HOW_ADJECTIVES = {
     "many": "count", "much": "amount", "long": "duration", "old": "age", "far": "distance", "big": "size",
@@ -180,14 +182,14 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
             and ("NOUN" in tokens[end + 1].pos or not tokens[end + 1].pos)
             and tokens[end + 1].low not in AUXILIARIES
             and end + 1 < k + 4
-            and not _verb_form_after(tokens[end], tokens[end + 1])
+            and not _verb_form_after(tokens[end], tokens[end + 1], tokens[end + 2] if end + 2 < len(tokens) else None)
         ):
             end += 1
         return tokens[end].lemma, end + 1
     return None, j
 
 
-def _verb_form_after(noun: Token, t: Token) -> bool:
+def _verb_form_after(noun: Token, t: Token, following: Token | None = None) -> bool:
     """Whether a word that may be a noun or a verb is the verb after a noun: "area fell", "company makes"."""
     if "VERB" not in t.pos:
         return False
@@ -195,6 +197,8 @@ def _verb_form_after(noun: Token, t: Token) -> bool:
         return noun.low != noun.lemma and noun.low.endswith("s") and "NOUN" in noun.pos
     if not t.low.endswith("s"):
         return True  # a past form ("fell", "raised"), not a noun
+    if following is not None and following.low in AUXILIARIES:
+        return False  # "how many car brands are ...": a compound noun, its verb comes next
     # "company makes": a singular noun, then a verb that agrees with it ("overseas markets" is a noun phrase)
     return noun.low == noun.lemma and "NOUN" in noun.pos and not noun.pos & {"ADJ", "ADV"}
 
@@ -274,6 +278,8 @@ def analyse(text: str) -> Question:
     elif wh in ("what", "which"):
         head, after = _asked_noun(tokens, wh_i + 1)
         atype = _type_of_noun(head)
+        if head in SPAN_NOUNS and any(t.lemma in MONEY_WORDS for t in tokens[wh_i + 1 : after]):
+            atype = "money"  # "what price range", "what salary bracket"
         noun_tok = tokens[after - 1] if head and after - 1 < len(tokens) else None
         if noun_tok is not None and noun_tok.low != noun_tok.lemma and noun_tok.low.endswith("s"):
             plural = True

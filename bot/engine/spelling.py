@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.engine.index import IndexView
+from bot.language.quantities import CURRENCY_WORDS
 from bot.language.tokens import STOPWORDS, key, lemma
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
@@ -21,6 +22,8 @@ def correct(text: str, index: IndexView) -> str:
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         low = word.lower()
+        if low in CURRENCY_WORDS:
+            return word  # "USD" is a currency, not a typo of "us"
         if low in STOPWORDS or lemma(low) != low or _known(low) or index.idf(key(low)) > 0:
             return word  # an English word, or a form of a word the documents use ("Americans")
         better = index.correction(low)
