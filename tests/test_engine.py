@@ -289,6 +289,7 @@ Its oldest bridge was built by the monks of Fairholm Abbey, who held the land un
 The town council meets in Stonebridge Hall, Westmarch, and the market is held on Saturdays.
 On Friday, the mayor, Elin Rask, opened the new library.
 In its ruling on Wednesday, the court barely alluded to the long drought.
+Fairholm’s Abbey Ale and Kestrel Cider, as well as Lune’s Mill Bread, now sell in the Saturday market.
 """
 
 
@@ -324,3 +325,8 @@ def test_a_currency_code_is_not_a_typo(orchard_bot) -> None:
     a = orchard_bot.ask("What is the price of an export box pallet in EUR?")
     check(a, r"44–55 euros")
     assert a.resolved_question.endswith("EUR?")
+
+
+def test_which_x_brands_are_the_names_x_owns(rivers_bot) -> None:
+    a = rivers_bot.ask("Which Fairholm products now sell in the market?")
+    check(a, r"^Abbey Ale and Kestrel Cider \[1\]\.$")  # not Lune's, whose possessive owns the next name

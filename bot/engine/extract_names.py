@@ -37,6 +37,26 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
     )
 
 
+_POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+
+
+def _possessor(toks: list[Token], i: int) -> str | None:
+    """The name whose possessive stands right before token ``i`` ("Changan's [Avatr]"), or None."""
+    if i >= 2 and toks[i - 1].low in _POSSESSIVE and toks[i - 2].cap:
+        return toks[i - 2].text
+    return None
+
+
+def _head_owners(q: Question) -> set[str]:
+    """Keys of the names that own the asked noun in the question ("which [Changan] brands", "X's brands")."""
+    toks = q.tokens
+    for h, t in enumerate(toks):
+        if q.head and t.lemma == q.head and h >= 1:
+            k = h - 1 if toks[h - 1].low not in _POSSESSIVE else h - 2
+            return {toks[k].key} if k >= 0 and toks[k].cap and toks[k].low not in ("which", "what") else set()
+    return set()
+
+
 def _verb_subject(q: Question, s: Sentence, where: list[int]) -> object | None:
     """The name the sentence makes the subject of the question's verb ("Changan, through X, invested")."""
     toks = s.parsed.tokens
@@ -52,6 +72,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
     toks, where = s.parsed.tokens, anchors(q, s)
     asked = {key(w) for n in q.names for w in n.split()} | q.keys
     subject = _verb_subject(q, s, where) if q.subject_wh else None
+    owners = _head_owners(q)
     out = []
     for nm in s.parsed.names:
         words = {key(w) for w in nm.text.split()}
@@ -83,6 +104,11 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2  # "Harmony Intelligent Mobility Alliance (HIMA)": the short form is the alias
         if words & asked - {key(q.head or "")}:
             score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
+        owner = _possessor(toks, nm.i)
+        if owner is not None and key(owner) in owners:
+            score += 0.2  # "Changan's Avatr" answers "which Changan brands"
+        elif nm.j + 1 < len(toks) and toks[nm.j].low in _POSSESSIVE and toks[nm.j + 1].cap:
+            score -= 0.15  # "Seres' Aito": Seres owns the answer, it is not one
         text, start, end = span(s, nm.i, nm.j)
         out.append(Candidate(text, start, end, s, score, "name"))
     return out

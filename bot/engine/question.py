@@ -180,6 +180,7 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
             and tokens[end + 1].kind == "word"
             and tokens[end + 1].noun
             and ("NOUN" in tokens[end + 1].pos or not tokens[end + 1].pos)
+            and "ADV" not in tokens[end + 1].pos  # "which brands now compete"
             and tokens[end + 1].low not in AUXILIARIES
             and end + 1 < k + 4
             and not _verb_form_after(tokens[end], tokens[end + 1], tokens[end + 2] if end + 2 < len(tokens) else None)
