@@ -330,3 +330,40 @@ def test_a_currency_code_is_not_a_typo(orchard_bot) -> None:
 def test_which_x_brands_are_the_names_x_owns(rivers_bot) -> None:
     a = rivers_bot.ask("Which Fairholm products now sell in the market?")
     check(a, r"^Abbey Ale and Kestrel Cider \[1\]\.$")  # not Lune's, whose possessive owns the next name
+
+
+def test_share_held_by_others_than_named_holders_is_a_complement(orchard_bot) -> None:
+    a = orchard_bot.ask("How much of Frigo Sur is owned by shareholders other than Tierra Verde and Montana Azul?")
+    check(a, r"^60 percent: 100% − 25 percent − 15 percent \[1\]\.$")
+    assert [t.name for t in a.tool_calls] == ["calculate"]
+
+
+def _candidate(text: str, span_text: str):
+    import numpy as np
+
+    from bot.engine.evidence import Sentence
+    from bot.engine.spans import Candidate
+    from bot.sentences import SentenceRecord
+
+    s = Sentence(SentenceRecord("id", "doc.txt", 100, 100 + len(text), text), np.zeros(3, dtype=np.float32))
+    at = 100 + text.index(span_text)
+    return Candidate(span_text, at, at + len(span_text), s, 1.0, "name")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "span", "place", "widened"),
+    [
+        ("It was founded in Addis Ababa, Ethiopia, and launched in 2002.", "Addis Ababa", True, "Addis Ababa, Ethiopia"),
+        ("It is based in Seattle, Washington.", "Seattle", True, "Seattle, Washington"),
+        ("Stores open in Paris, Lyon, and Nice.", "Paris", True, "Paris"),  # a list, not a region
+        ("It competes with Yijing, Seres and Changan.", "Yijing", True, "Yijing"),
+        ("They sang \"Take Me to Broadway\" on stage.", "Take Me", False, "Take Me to Broadway"),
+        ("It is based in Seattle, Washington.", "Seattle", False, "Seattle"),  # only a place takes its region
+    ],
+)
+def test_answers_widen_to_the_title_or_region_they_are_part_of(sentence, span, place, widened) -> None:
+    from bot.engine.spans import widen
+
+    c = widen(_candidate(sentence, span), place=place)
+    assert c.text == widened
+    assert sentence[c.start - 100 : c.end - 100] == widened  # offsets still point at the words

@@ -43,6 +43,15 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"^how many (?:percent|percentage|percents)\b(?: of)?(?P<ctx>.*?)\b(?:not|n't)\b (?P<a>.+?){_END}", re.I
         ),
     ),
+    # "How much of X is owned by shareholders other than A and B?", "What share do others than A hold?"
+    (
+        "complement_pct",
+        re.compile(
+            rf"^(?:how much|what (?:share|percent(?:age)?|portion|proportion|part|stake))\b(?P<ctx>.*?)\b"
+            rf"(?:other than|others than|besides|apart from|except(?: for)?) (?P<a>.+?){_END}",
+            re.I,
+        ),
+    ),
     # "How many more A than B?", "How many less A than B?"
     (
         "difference",
@@ -65,6 +74,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(rf"^(?:.*?\b)?how many (?P<whole>.+?) (?:{_AUX} )?(?:not|n't|never) (?P<a>.+?){_END}", re.I),
     ),
 ]
+_EXCEPT = re.compile(r"\b(?:other than|others than|besides|apart from|except)\b", re.I)
 _SPLIT_RE = re.compile(r",\s*(?:and|or)\s+|\s+(?:and|or)\s+|,\s*")
 
 
@@ -140,7 +150,10 @@ def parse_operation(question: str) -> Operation | None:
             total = float(groups["total"].replace(",", ""))
             return Operation(kind, a, b, total=total, context=b)
         if kind == "complement_pct":
-            return Operation(kind, a, parts=split_parts(a), context=(groups.get("ctx") or "").strip())
+            ctx = (groups.get("ctx") or "").strip()
+            if _EXCEPT.search(text):  # "of X is owned by shareholders other than A": X is the whole, A the parts
+                ctx = " ".join(w for w in ctx.split() if w[:1].isupper()) or ctx
+            return Operation(kind, a, parts=split_parts(a), context=ctx)
         if kind == "complement":
             return Operation(kind, a, context=(groups.get("whole") or "").strip(), parts=split_parts(a))
         if kind == "difference":

@@ -110,7 +110,8 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
                 return replace(c, text=inner, start=start, end=start + len(inner))
     if place and c.kind in ("name", "phrase"):
         m = re.match(r", ((?:[A-Z][\w.’'-]*)(?: [A-Z][\w.’'-]*){0,2})(?=[,.;)]|\s+[a-z]|$)", text[b:])
-        if m and not re.match(r",\s*(?:(?:and|or)\s+)?[A-Z]", text[b + m.end() : b + m.end() + 12]):  # a list
+        rest = text[b + m.end() : b + m.end() + 12] if m else ""
+        if m and not re.match(r",\s*(?:(?:and|or)\s+)?[A-Z]|\s+(?:and|or|&)\s+[A-Z]", rest):  # not a list
             end = b + m.end() - (1 if m.group(1).endswith(".") and m.group(1).count(".") == 1 else 0)
             return replace(c, text=text[a:end], end=base + end)
     return c
