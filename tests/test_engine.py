@@ -353,11 +353,11 @@ def _candidate(text: str, span_text: str):
 @pytest.mark.parametrize(
     ("sentence", "span", "place", "widened"),
     [
-        ("It was founded in Addis Ababa, Ethiopia, and launched in 2002.", "Addis Ababa", True, "Addis Ababa, Ethiopia"),
+        ("It was founded in Addis Ababa, Ethiopia, and launched.", "Addis Ababa", True, "Addis Ababa, Ethiopia"),
         ("It is based in Seattle, Washington.", "Seattle", True, "Seattle, Washington"),
         ("Stores open in Paris, Lyon, and Nice.", "Paris", True, "Paris"),  # a list, not a region
         ("It competes with Yijing, Seres and Changan.", "Yijing", True, "Yijing"),
-        ("They sang \"Take Me to Broadway\" on stage.", "Take Me", False, "Take Me to Broadway"),
+        ('They sang "Take Me to Broadway" on stage.', "Take Me", False, "Take Me to Broadway"),
         ("It is based in Seattle, Washington.", "Seattle", False, "Seattle"),  # only a place takes its region
     ],
 )
