@@ -290,6 +290,7 @@ The town council meets in Stonebridge Hall, Westmarch, and the market is held on
 On Friday, the mayor, Elin Rask, opened the new library.
 In its ruling on Wednesday, the court barely alluded to the long drought.
 Fairholm’s Abbey Ale and Kestrel Cider, as well as Lune’s Mill Bread, now sell in the Saturday market.
+The abbey's new owners have spent millions of euros on the restoration of the cloister.
 """
 
 
@@ -367,3 +368,8 @@ def test_answers_widen_to_the_title_or_region_they_are_part_of(sentence, span, p
     c = widen(_candidate(sentence, span), place=place)
     assert c.text == widened
     assert sentence[c.start - 100 : c.end - 100] == widened  # offsets still point at the words
+
+
+def test_an_amount_given_without_a_figure_is_said_as_written(rivers_bot) -> None:
+    a = rivers_bot.ask("Roughly how much have the abbey's new owners spent on the restoration?")
+    check(a, r"^Millions of euros \[1\]\.$")

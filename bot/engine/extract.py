@@ -30,6 +30,7 @@ from bot.engine.extract_numbers import (
     is_time_phrase,
     quantity_candidates,
     time_word_candidates,
+    vague_amount_candidates,
 )
 from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
@@ -44,6 +45,10 @@ _BOUNDARY_WORDS = frozenset(
     "unless until if as said says according".split()
 )
 _REASON_OPENERS = ("because of", "because", "due to", "owing to", "thanks to", "since", "so that", "in order to", "as")
+
+
+_FIGURE_WORDS = frozenset("price cost range bracket rate".split())
+"""Questions with these words ask for a figure, never for "billions of yuan"."""
 
 
 def _is_boundary(t: Token) -> bool:
@@ -263,11 +268,14 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
         out = [c for s in sentences for c in definition_candidates(q, s, described)]
         if out:
             return sorted(out, key=lambda c: -c.score)
+    vague: list[Candidate] = []
     for s in sentences:
         if conflicting_period(q, s):
             continue  # "in October" against a sentence about November
         if q.numeric or q.atype in ("date", "time"):
             out.extend(quantity_candidates(q, s))
+            if q.atype in ("amount", "money") and not {t.lemma for t in q.tokens} & _FIGURE_WORDS:
+                vague.extend(vague_amount_candidates(q, s))
         elif q.atype in ("entity", "other"):
             out.extend(quantity_candidates(q, s))  # "What was X's circulation in 2004?" asks for a number
         if q.atype in ("person", "place", "entity", "list", "name"):
@@ -281,6 +289,8 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(head_candidates(q, s))
         if q.atype in ("date", "time", "duration"):
             out.extend(time_word_candidates(q, s))
+    if not any(c.quantity is not None and c.quantity.kind == "money" for c in out):
+        out.extend(vague)  # "billions of yuan" only where no figure is given
     if q.atype in ("person", "place", "name"):
         out = [c for c in out if c.kind != "phrase" or not (is_time_phrase(c.text) or _verb_edged(c))]
     elif q.atype in ("entity", "other", "action", "list"):

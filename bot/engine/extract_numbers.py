@@ -167,6 +167,26 @@ _TIME_WORDS = re.compile(
 )
 
 
+_VAGUE_AMOUNT = re.compile(
+    r"\b(?:(?:tens|hundreds) of )?(?:thousands|millions|billions|trillions) of (?:[A-Z]{3}\b|[a-z]+)", re.IGNORECASE
+)
+
+
+def vague_amount_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """Amounts given without a figure: "billions of yuan", "millions of dollars" (of a currency only)."""
+    where, out = anchors(q, s), []
+    toks = s.parsed.tokens
+    for m in _VAGUE_AMOUNT.finditer(s.record.text):
+        if m.group(0).split()[-1].lower() not in CURRENCY_WORDS:
+            continue
+        start, end = s.record.start + m.start(), s.record.start + m.end()
+        i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
+        j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
+        score = s.score + 0.3 * proximity(i, j, where, q, s) - 0.05
+        out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
+    return out
+
+
 _STRETCH = re.compile(
     r"\b(?:coming|past|last|next|previous|following)\s+(?:few\s+)?\w+s\b|-(?:day|week|month|year|hour|minute)\b"
 )
