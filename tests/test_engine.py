@@ -291,6 +291,7 @@ On Friday, the mayor, Elin Rask, opened the new library.
 In its ruling on Wednesday, the court barely alluded to the long drought.
 Fairholm’s Abbey Ale and Kestrel Cider, as well as Lune’s Mill Bread, now sell in the Saturday market.
 The abbey's new owners have spent millions of euros on the restoration of the cloister.
+Early in the day the old bells of Saint Olave rang for the first time since the war.
 """
 
 
@@ -373,3 +374,7 @@ def test_answers_widen_to_the_title_or_region_they_are_part_of(sentence, span, p
 def test_an_amount_given_without_a_figure_is_said_as_written(rivers_bot) -> None:
     a = rivers_bot.ask("Roughly how much have the abbey's new owners spent on the restoration?")
     check(a, r"^Millions of euros \[1\]\.$")
+
+
+def test_a_time_of_day_answers_when(rivers_bot) -> None:
+    check(rivers_bot.ask("When did the old bells of Saint Olave ring?"), r"^Early in the day \[1\]\.$")

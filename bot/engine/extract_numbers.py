@@ -162,7 +162,9 @@ _TIME_WORDS = re.compile(
     r"|\b(?:in\s+)?the\s+(?:coming|past|last|next|previous|following)\s+(?:few\s+)?(?:days?|weeks?|months?|years?|decades?)\b"
     r"|\b(?:last|next|this|that)\s+(?:week|month|year|season|spring|summer|fall|autumn|winter|night|morning|evening)\b"
     r"|\b(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth)\s+century\b|\b\d{1,2}(?:st|nd|rd|th)-century\b"
-    r"|\b(?:\w+-(?:day|week|month|year|hour|minute))\b",
+    r"|\b(?:\w+-(?:day|week|month|year|hour|minute))\b"
+    r"|\b(?:early|late)\s+in\s+the\s+(?:day|morning|afternoon|evening|night|week|month|year)\b"
+    r"|\b(?:in\s+the|at|that|this|one)\s+(?:morning|afternoon|evening|night|dusk|dawn|noon|midnight|sunset|sunrise)\b",
     re.IGNORECASE,
 )
 
