@@ -170,7 +170,7 @@ _TIME_WORDS = re.compile(
 
 
 _VAGUE_AMOUNT = re.compile(
-    r"\b(?:(?:tens|hundreds) of )?(?:thousands|millions|billions|trillions) of (?:[A-Z]{3}\b|[a-z]+)", re.IGNORECASE
+    r"\b(?:(?:tens|hundreds) of )?(?:thousands|millions|billions|trillions) of (?P<unit>[a-z]+)\b", re.IGNORECASE
 )
 
 
@@ -179,7 +179,7 @@ def vague_amount_candidates(q: Question, s: Sentence) -> list[Candidate]:
     where, out = anchors(q, s), []
     toks = s.parsed.tokens
     for m in _VAGUE_AMOUNT.finditer(s.record.text):
-        if m.group(0).split()[-1].lower() not in CURRENCY_WORDS:
+        if m.group("unit").lower() not in CURRENCY_WORDS:
             continue
         start, end = s.record.start + m.start(), s.record.start + m.end()
         i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
