@@ -292,6 +292,9 @@ In its ruling on Wednesday, the court barely alluded to the long drought.
 Fairholm’s Abbey Ale and Kestrel Cider, as well as Lune’s Mill Bread, now sell in the Saturday market.
 The abbey's new owners have spent millions of euros on the restoration of the cloister.
 Early in the day the old bells of Saint Olave rang for the first time since the war.
+Bread prices in Stonebridge rose sharply this year.
+Bakers attribute the increase to a poor harvest and higher fuel costs.
+The judge, Mara Holt, said she was shortening the fine because of the baker's clean record.
 """
 
 
@@ -378,3 +381,10 @@ def test_an_amount_given_without_a_figure_is_said_as_written(rivers_bot) -> None
 
 def test_a_time_of_day_answers_when(rivers_bot) -> None:
     check(rivers_bot.ask("When did the old bells of Saint Olave ring?"), r"^Early in the day \[1\]\.$")
+
+
+def test_why_is_answered_by_the_cause_even_in_the_next_sentence(rivers_bot) -> None:
+    a = rivers_bot.ask("Why did bread prices in Stonebridge rise?")
+    check(a, r"^A poor harvest and higher fuel costs \[1\]\[2\]\.$")
+    assert "rose sharply" in a.citations[0].quote and "attribute" in a.citations[1].quote
+    check(rivers_bot.ask("Why did Mara Holt shorten the fine?"), r"^(?:Because of )?the baker's clean record \[1\]\.$")

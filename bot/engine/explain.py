@@ -12,7 +12,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.engine.evidence import Evidence, Sentence
+from bot.engine.index import IndexView
 from bot.engine.question import Question
 from bot.engine.spans import Candidate, anchors
 
@@ -28,7 +31,7 @@ _BREAK = re.compile(
     r"creating|enabling|allowing)\b)|\s(?=(?:because|since|so that|due to|in order to|while|whereas)\b))",
     re.IGNORECASE,
 )
-_REASON_OPENERS = re.compile(r"^\W*(?:because|since|as|due to|owing to|thanks to|so that|in order to|to)\b", re.I)
+REASON_OPENERS = re.compile(r"^\W*(?:because|since|as|due to|owing to|thanks to|so that|in order to|to)\b", re.I)
 _DISCOURSE = re.compile(
     r"^\W*(?:for instance|for example|however|moreover|meanwhile|in addition|instead|still|also|indeed|"
     r"at the same time|in turn|as a result)\s*,?\s*",
@@ -97,7 +100,7 @@ def explain(q: Question, ev: Evidence, top: list[Sentence]) -> Candidate | None:
     for k, c in enumerate(parts):
         new, old = _new_words(q, c)
         score = new + 0.8 * old
-        if q.atype == "reason" and _REASON_OPENERS.match(c.text):
+        if q.atype == "reason" and REASON_OPENERS.match(c.text):
             score += 4
         if k > 0 and parts[k - 1].end < c.start and s.record.text[parts[k - 1].end - s.record.start :].startswith(":"):
             score += 2  # what follows a colon explains what precedes it
@@ -125,6 +128,52 @@ def explain(q: Question, ev: Evidence, top: list[Sentence]) -> Candidate | None:
         text = " ".join(cut)
         end = start + len(text)
     return Candidate(text, start, end, s, s.score + 0.3, "phrase")
+
+
+_CAUSE = re.compile(
+    r"\b(?:attribut\w*|ascrib\w*)\s+(?:(?:the|this|that|it|its|their)\s+)?(?:\w+\s+){0,3}?to\s+"
+    r"|\b(?:because of|because|due to|owing to|driven by|caused by|as a result of|the reason (?:was|is) (?:that )?)\s*",
+    re.IGNORECASE,
+)
+
+
+def following(index: IndexView, ev: Evidence, s: Sentence) -> Sentence | None:
+    """The sentence right after ``s`` in its document (from the evidence, else one bounded read)."""
+    nxt = ev.neighbour(s, 1)
+    if nxt is not None:
+        return nxt
+    r = s.record
+    for rec, vec in index.sentences_between(r.source, r.end, r.end + FOLLOWING_WINDOW):
+        if rec.start >= r.end and rec.start - r.end <= 3:
+            return Sentence(rec, np.asarray(vec, dtype=np.float32))
+    return None
+
+
+FOLLOWING_WINDOW = 600
+"""Characters after a sentence read to find the one that follows it."""
+
+
+def reason_in(s: Sentence, q: Question | None = None) -> Candidate | None:
+    """The cause a sentence gives ("Analysts attribute the decline to [an oversupply of ...]"), or None.
+
+    With ``q``: only a cause given after what the question asks about ("X fell because Y"), not one of
+    another clause of the sentence ("... matters because Y, so X").
+    """
+    m = _CAUSE.search(s.text)
+    if m is None:
+        return None
+    if q is not None:
+        at = [s.parsed.tokens[i].start - s.record.start for i in anchors(q, s)]
+        if not at or sum(a < m.start() for a in at) * 2 <= len(at):
+            return None
+    rest = s.text[m.end() :]
+    cut = re.search(r"[.;:!?](?:\s|$)", rest)
+    text = rest[: cut.start() if cut else len(rest)].strip(" ,")
+    words = text.split()
+    if not words or len(words) > MAX_WORDS:
+        return None
+    start = s.record.start + m.end() + rest.index(words[0])
+    return Candidate(text, start, start + len(text), s, s.score, "phrase")
 
 
 def leans_on_previous(c: Candidate) -> bool:

@@ -16,7 +16,7 @@ from bot.engine import compute, summary
 from bot.engine.conversation import resolve
 from bot.engine.decide import judge, yes_or_no
 from bot.engine.evidence import Sentence, gather
-from bot.engine.explain import explain, leans_on_previous, wants_explanation
+from bot.engine.explain import REASON_OPENERS, explain, following, leans_on_previous, reason_in, wants_explanation
 from bot.engine.extract import Candidate, candidates
 from bot.engine.index import IndexView
 from bot.engine.lists import coordinated, count_listed
@@ -106,6 +106,12 @@ def _answer(w: Work) -> Answer:
         return _yes_no(w)
     if wants_explanation(q):
         why = explain(q, w.ev, top)
+        if q.atype == "reason" and top and (why is None or not REASON_OPENERS.match(why.text)):
+            nxt = following(w.index, w.ev, top[0])  # "Prices fell. Analysts attribute the decline to ..."
+            cause = reason_in(top[0], q) or (reason_in(nxt) if nxt is not None else None)
+            if cause is not None:
+                cited = [top[0]] if cause.sentence is top[0] else [top[0], cause.sentence]
+                return w.answer(span_answer(cause.text, w.cites.marks(cited)), kind="explanation")
         verb_phrase = best is not None and q.atype == "action" and best.sentence.parsed.tags[
             next((k for k, t in enumerate(best.sentence.parsed.tokens) if t.start == best.start), 0)
         ] == "VERB"  # fmt: skip
