@@ -154,7 +154,7 @@ FOLLOWING_WINDOW = 600
 
 
 def reason_in(s: Sentence, q: Question | None = None) -> Candidate | None:
-    """The cause a sentence gives ("Analysts attribute the decline to [an oversupply of ...]"), or None.
+    """The cause a sentence gives ("Bakers attribute the rise to [a poor harvest]"), or None.
 
     With ``q``: only a cause given after what the question asks about ("X fell because Y"), not one of
     another clause of the sentence ("... matters because Y, so X").

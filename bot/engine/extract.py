@@ -177,7 +177,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):
             score += 0.15
         if head and q.atype in ("place", "person", "name") and has_name and words[-1].key == head:
-            score += 0.2  # "what county": "Allegheny County"
+            score += 0.2  # "what county": "Marsh County"
         if (
             q.subject_wh
             and i >= 2

@@ -41,14 +41,14 @@ _POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 
 
 def _possessor(toks: list[Token], i: int) -> str | None:
-    """The name whose possessive stands right before token ``i`` ("Changan's [Avatr]"), or None."""
+    """The name whose possessive stands right before token ``i`` ("Acme's [Nova]"), or None."""
     if i >= 2 and toks[i - 1].low in _POSSESSIVE and toks[i - 2].cap:
         return toks[i - 2].text
     return None
 
 
 def _head_owners(q: Question) -> set[str]:
-    """Keys of the names that own the asked noun in the question ("which [Changan] brands", "X's brands")."""
+    """Keys of the names that own the asked noun in the question ("which [Acme] brands", "Acme's brands")."""
     toks = q.tokens
     for h, t in enumerate(toks):
         if q.head and t.lemma == q.head and h >= 1:
@@ -85,7 +85,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if q.atype == "place":
             score += 0.15 if before in PLACE_PREPS else -0.05
             if person_like(toks, nm.i, nm.j):
-                score -= 0.25  # '"...," said Spitz' names a person, not a place
+                score -= 0.25  # '"...," said Lang' names a person, not a place
         if q.atype == "person" and before in PLACE_PREPS - {"to", "from"}:
             score -= 0.1
         if q.atype in ("person", "name", "list"):
@@ -106,9 +106,9 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
         owner = _possessor(toks, nm.i)
         if owner is not None and key(owner) in owners:
-            score += 0.2  # "Changan's Avatr" answers "which Changan brands"
+            score += 0.2  # "Acme's Nova" answers "which Acme brands"
         elif nm.j + 1 < len(toks) and toks[nm.j].low in _POSSESSIVE and toks[nm.j + 1].cap:
-            score -= 0.15  # "Seres' Aito": Seres owns the answer, it is not one
+            score -= 0.15  # "Zenith's Orbit": Zenith owns the answer, it is not one
         text, start, end = span(s, nm.i, nm.j)
         out.append(Candidate(text, start, end, s, score, "name"))
     return out

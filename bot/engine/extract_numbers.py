@@ -56,7 +56,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if (qt.bound == "to" and NOW.search(q.text)) or (qt.bound == "from" and BEFORE.search(q.text)):
             score += 0.1
         if _restated(s, qt) and not any(t.low in CURRENCY_WORDS for t in q.tokens):
-            score -= 0.1  # "200,000 yuan (about 28,296 U.S. dollars)": the figure as written comes first
+            score -= 0.1  # "5,000 pesos (about 280 dollars)": the figure as written comes first
         text, start, end = qt.text, qt.start, qt.end
         out.append(Candidate(text, start, end, s, score, "quantity", qt))
     del toks
@@ -64,7 +64,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
 
 
 def _restated(s: Sentence, qt: Quantity) -> bool:
-    """Whether a quantity restates the one right before it in parentheses ("(about 28,296 dollars)")."""
+    """Whether a quantity restates the one right before it in parentheses ("(about 280 dollars)")."""
     toks = s.parsed.tokens
     k = qt.i - 1
     while k >= 0 and toks[k].low in ("about", "around", "approximately", "roughly", "some", "nearly", "~"):

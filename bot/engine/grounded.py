@@ -107,7 +107,7 @@ def _answer(w: Work) -> Answer:
     if wants_explanation(q):
         why = explain(q, w.ev, top)
         if q.atype == "reason" and top and (why is None or not REASON_OPENERS.match(why.text)):
-            nxt = following(w.index, w.ev, top[0])  # "Prices fell. Analysts attribute the decline to ..."
+            nxt = following(w.index, w.ev, top[0])  # "Prices rose. Bakers attribute the rise to ..."
             cause = reason_in(top[0], q) or (reason_in(nxt) if nxt is not None else None)
             if cause is not None:
                 cited = [top[0]] if cause.sentence is top[0] else [top[0], cause.sentence]

@@ -1,8 +1,8 @@
 """Lists in a sentence: the names coordinated with one name, and counting them.
 
 "Nio, Xpeng, and Li Auto" is one list: names joined only by commas and "and"/"or". A "how many
-rivers?" that the documents answer with no number but with a list ("the Allegheny, Monongahela, and
-Ohio Rivers") is answered by counting it; the count is computed by the calculator (a recorded tool
+rivers?" that the documents answer with no number but with a list ("the Arden, Lune, and
+Calder Rivers") is answered by counting it; the count is computed by the calculator (a recorded tool
 call) and shown with the items it counts.
 """
 

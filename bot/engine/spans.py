@@ -95,8 +95,8 @@ MAX_QUOTED_WORDS = 10
 def widen(c: Candidate, place: bool = False) -> Candidate:
     """The whole of what an answer span is part of.
 
-    A quoted title ("Take Me" -> "Take Me to Broadway"), and for a place its region after a comma
-    ("Addis Ababa" -> "Addis Ababa, Ethiopia").
+    A quoted title ("Take Me" -> "Take Me Home"), and for a place its region after a comma
+    ("Springfield" -> "Springfield, Illinois").
     """
     s = c.sentence
     text, base = s.record.text, s.record.start
