@@ -137,6 +137,10 @@ _CAUSE = re.compile(
 )
 
 
+FOLLOWING_WINDOW = 600
+"""Characters after a sentence read to find the one that follows it."""
+
+
 def following(index: IndexView, ev: Evidence, s: Sentence) -> Sentence | None:
     """The sentence right after ``s`` in its document (from the evidence, else one bounded read)."""
     nxt = ev.neighbour(s, 1)
@@ -147,10 +151,6 @@ def following(index: IndexView, ev: Evidence, s: Sentence) -> Sentence | None:
         if rec.start >= r.end and rec.start - r.end <= 3:
             return Sentence(rec, np.asarray(vec, dtype=np.float32))
     return None
-
-
-FOLLOWING_WINDOW = 600
-"""Characters after a sentence read to find the one that follows it."""
 
 
 def reason_in(s: Sentence, q: Question | None = None) -> Candidate | None:

@@ -14,6 +14,8 @@ _UNIT = r"(?P<unit>years?|days?|months?|weeks?|hours?|decades?|centuries|minutes
 _AUX = r"(?:did|was|were|had|does|do|is|are|has|have|would|could|will)"
 _END = r"\s*\??\s*$"
 
+_EXCEPT_WORDS = r"(?:other than|others than|besides|apart from|except)"
+"""Words that leave some holders out of a whole ("shareholders other than A and B")."""
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # "How many days passed between A and B?", "How many years were between the time A and when B?"
     (
@@ -48,7 +50,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "complement_pct",
         re.compile(
             rf"^(?:how much|what (?:share|percent(?:age)?|portion|proportion|part|stake))\b(?P<ctx>.*?)\b"
-            rf"(?:other than|others than|besides|apart from|except(?: for)?) (?P<a>.+?){_END}",
+            rf"{_EXCEPT_WORDS}(?: for)? (?P<a>.+?){_END}",
             re.I,
         ),
     ),
@@ -74,7 +76,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(rf"^(?:.*?\b)?how many (?P<whole>.+?) (?:{_AUX} )?(?:not|n't|never) (?P<a>.+?){_END}", re.I),
     ),
 ]
-_EXCEPT = re.compile(r"\b(?:other than|others than|besides|apart from|except)\b", re.I)
+_EXCEPT = re.compile(rf"\b{_EXCEPT_WORDS}\b", re.I)
 _SPLIT_RE = re.compile(r",\s*(?:and|or)\s+|\s+(?:and|or)\s+|,\s*")
 
 
