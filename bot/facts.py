@@ -99,6 +99,9 @@ _HELPERS = frozenset({"also", "has", "have", "had", "will"})
 _CONJUNCTIONS = frozenset({"and", "or", "&"})
 
 
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "across", "from"})
+
+
 def _governed(tokens: list[Token], i: int, names: list[Name]) -> bool:
     """Whether the name at token ``i`` is the object of a preposition, so not a subject.
 
@@ -157,8 +160,9 @@ def subject_of(tokens: list[Token], names: list[Name], q_i: int, clause: tuple[i
     relative = a >= 2 and tokens[a - 1].low in ("which", "who") and tokens[a - 2].text == ","
     if relative and k < q_i and _verb_form(tokens, k) and all(t.text != "," for t in tokens[a:q_i]):
         before = [n for n in names if n.j == a - 2]
-        if before:
-            return before[0]
+        placed = before and before[0].i >= 1 and tokens[before[0].i - 1].low in _PLACE_PREPOSITIONS
+        if before and not placed:
+            return before[0]  # "the derailment in Philadelphia, which killed eight": not Philadelphia
     return None
 
 

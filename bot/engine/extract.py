@@ -15,6 +15,7 @@ its type fits; nothing is invented, every candidate is a span of its sentence.
 from __future__ import annotations
 
 import itertools
+import re
 
 from bot.engine.evidence import Sentence
 from bot.engine.extract_names import (
@@ -47,6 +48,7 @@ _BOUNDARY_WORDS = frozenset(
 _REASON_OPENERS = ("because of", "because", "due to", "owing to", "thanks to", "since", "so that", "in order to", "as")
 
 
+_KIND_OF = re.compile(r"(?i)\b(?:kind|type|sort|form|variety|breed|style)s?\s+of\b")
 _FIGURE_WORDS = frozenset("price cost range bracket rate".split())
 """Questions with these words ask for a figure, never for "billions of yuan"."""
 
@@ -109,9 +111,17 @@ def _phrase(q: Question, s: Sentence, i: int, j: int, where: list[int], bias: fl
         score += 0.1
     if q.atype in ("person", "place") and not any(t.cap for t in toks[i:j]):
         head = toks[j - 1].lemma
-        score += 0.05 if head in PERSON_NOUNS | PLACE_NOUNS else -0.15
+        score += 0.05 if head in PERSON_NOUNS | PLACE_NOUNS and not _idiom(toks, j - 1) else -0.15
     text, start, end = span(s, i, j)
     return [Candidate(text, start, end, s, score, "phrase")]
+
+
+_NOT_PLACES = frozenset({"take", "in", "first", "second", "third", "last", "out", "of"})
+"""Words before "place" that make it no place at all ("take place", "in place", "first place")."""
+
+
+def _idiom(toks: list[Token], k: int) -> bool:
+    return toks[k].low == "place" and k > 0 and toks[k - 1].lemma in _NOT_PLACES
 
 
 def _window(q: Question, toks: list[Token], i: int, j: int, size: int = 6) -> float:
@@ -173,7 +183,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             while b > 0 and toks[b].low in ("the", "a", "an"):
                 b -= 1
             before = toks[b].low if b >= 0 else ""
-            score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if last in PLACE_NOUNS else -0.15)
+            placed = last in PLACE_NOUNS and not _idiom(toks, j - 1)
+            score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if placed else -0.15)
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):
             score += 0.15
         if head and q.atype in ("place", "person", "name") and has_name and words[-1].key == head:
@@ -187,8 +198,10 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.2  # "founded ... by settlers" answers "Who founded ...?"
         if c.j - c.i > 2 and any(toks[k].low == "of" for k in range(c.i, c.j)):
             score += 0.03  # "the rise of mobile devices" over "the rise"
-        if i >= 2 and toks[i - 1].text == "(" and any(n.j == i - 1 for n in p.names):
-            score -= 0.2  # an abbreviation in parentheses is the alias of the name before it
+        if i >= 1 and toks[i - 1].text == "(" and (any(n.j == i - 1 for n in p.names) or (
+            j < len(toks) and toks[j].text == ")"
+        )):
+            score -= 0.2  # an abbreviation in parentheses is the alias of the name before it, or an aside
         if q.atype == "person" and has_name and not person_like(toks, i, j):
             score -= 0.08
         if (q.subject_wh and j <= first_anchor) or (not q.subject_wh and i > last_anchor):
@@ -216,14 +229,24 @@ def head_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if j > i + 1:
             text, start, end = span(s, i, j)
             out.append(Candidate(text, start, end, s, s.score + 0.35, "phrase"))
+        b = i + 2 if i + 1 < len(toks) and toks[i + 1].text == "," else -1
+        if b > 0 and b < len(toks) and toks[b].low in ("the", "a", "an"):
+            b += 1
+        nm = next((n for n in s.parsed.names if n.i == b), None) if b > 0 else None
+        if nm is not None and not ({key(w) for w in nm.text.split()} & q.keys):
+            text, start, end = span(s, nm.i, nm.j)  # an apposition: "the monitoring group, the Syrian Observatory"
+            out.append(Candidate(text, start, end, s, s.score + 0.45, "name"))
         a = i
         while a > 0 and i - a < 3 and toks[a - 1].kind == "word" and not toks[a - 1].stop and not toks[a - 1].verb:
             if toks[a - 1].key in q.keys:
                 break
             a -= 1
+        if a < i and a >= 2 and toks[a - 1].text == "-" and toks[a - 2].end == toks[a - 1].start == toks[a].start - 1:
+            a -= 2  # "600-acre dairy", not "acre dairy"
         if a < i:
             text, start, end = span(s, a, i)
-            out.append(Candidate(text, start, end, s, s.score + 0.25, "phrase"))
+            bonus = 0.45 if _KIND_OF.search(q.text) else 0.25  # "what kind of farm": "dairy [farm]"
+            out.append(Candidate(text, start, end, s, s.score + bonus, "phrase"))
     return out
 
 

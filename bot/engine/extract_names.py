@@ -9,7 +9,7 @@ and for a place preposition before it when a place is asked. "What does X stand 
 from __future__ import annotations
 
 from bot.engine.evidence import Sentence
-from bot.engine.question import Question
+from bot.engine.question import PERSON_NOUNS, Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity, span
 from bot.facts import clause_bounds, subject_of
 from bot.language.tokens import Token, is_month, key
@@ -34,6 +34,7 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
         or (before in PERSON_CUES_AFTER and i >= 2 and toks[i - 2].kind == "punct")  # '"...," said Mr. X'
         or after in PERSON_CUES_AFTER
         or (after2 in ("a", "the", "who"))
+        or (bool(after2) and toks[j + 1].lemma in PERSON_NOUNS)  # "Bob Spitz, journalist and author"
     )
 
 
@@ -102,6 +103,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.25  # "Which company invested ...?" - the subject of "invested"
         if nm.i >= 2 and toks[nm.i - 1].text == "(" and any(o.j == nm.i - 1 for o in s.parsed.names):
             score -= 0.2  # "Harmony Intelligent Mobility Alliance (HIMA)": the short form is the alias
+        elif nm.i >= 1 and toks[nm.i - 1].text == "(" and nm.j < len(toks) and toks[nm.j].text == ")":
+            score -= 0.2  # "(Agency) --": a dateline or an aside, not what the sentence says
         if words & asked - {key(q.head or "")}:
             score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
         owner = _possessor(toks, nm.i)

@@ -14,7 +14,7 @@ from bot.engine.evidence import Sentence
 from bot.engine.question import NUMERIC_NOUNS, Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity
 from bot.facts import clause_bounds, subject_of
-from bot.language.quantities import CURRENCY_WORDS, Quantity, find_quantities
+from bot.language.quantities import CURRENCY_WORDS, NUMBER_WORDS, Quantity, find_quantities
 from bot.language.tokens import MONTHS, is_month, key
 
 _KIND_FOR = {
@@ -40,7 +40,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if qt.value is not None and qt.value in question_values:
             continue  # "a family of four": the question's own number is not the answer
         fit = _subject_fit(q, s, qt)
-        if fit < 0:
+        if fit <= -0.5:
             continue  # the sentence gives this number for someone else
         score = s.score + 0.3 * proximity(qt.i, qt.j, where, q, s) + fit - (UNNAMED if unnamed else 0.0)
         if not q.numeric:
@@ -58,9 +58,35 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if _restated(s, qt) and not any(t.low in CURRENCY_WORDS for t in q.tokens):
             score -= 0.1  # "5,000 pesos (about 280 dollars)": the figure as written comes first
         text, start, end = qt.text, qt.start, qt.end
+        if qt.kind == "count":
+            tail = _RATIO_TAIL.match(s.record.text, end - s.record.start)
+            if tail and _is_number(tail.group("n")):
+                end = s.record.start + tail.end()  # "13 of his last 16", "nine out of every 10"
+                text = s.record.text[start - s.record.start : end - s.record.start]
+                counted = s.record.text[tail.end() :].split()[:1]
+                if q.head and counted and key(counted[0].strip(".,;:")) == key(q.head) and qt.unit is None:
+                    score += 0.3  # "nine out of every 10 searches" counts searches
+            elif _RATIO_HEAD.search(s.record.text[max(0, start - s.record.start - 40) : start - s.record.start]):
+                score -= 0.3  # the 10 of "nine out of every 10" is the base, not the count
         out.append(Candidate(text, start, end, s, score, "quantity", qt))
     del toks
     return out
+
+
+_RATIO_TAIL = re.compile(
+    r"\s+(?:out\s+)?of\s+(?:every\s+|the\s+|his\s+|her\s+|their\s+|its\s+|our\s+)?"
+    r"(?:last\s+|first\s+|next\s+|past\s+|previous\s+|final\s+)?(?P<n>[\w,]+)\b"
+)
+_RATIO_HEAD = re.compile(
+    r"\b(?:\d[\d,]*|[a-z]+)\s+(?:out\s+)?of\s+(?:every\s+|the\s+|his\s+|her\s+|their\s+|its\s+|our\s+)?"
+    r"(?:last\s+|first\s+|next\s+|past\s+|previous\s+|final\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _is_number(word: str) -> bool:
+    w = word.lower().replace(",", "")
+    return w.isdigit() or w in NUMBER_WORDS
 
 
 def _restated(s: Sentence, qt: Quantity) -> bool:
@@ -151,7 +177,9 @@ def _subject_fit(q: Question, s: Sentence, qt: Quantity) -> float:
     asked = {w.lower() for n in q.names for w in n.split()}
     said = {w.lower() for w in subject.text.split()}
     other_names = aliases(s, subject)
-    return 0.15 if (said | other_names) & asked else -0.5
+    if (said | other_names) & asked:
+        return 0.15
+    return -0.1 if q.soft_names else -0.5  # a name filled in from an earlier turn is only a guess
 
 
 _TIME_WORDS = re.compile(
@@ -164,7 +192,8 @@ _TIME_WORDS = re.compile(
     r"|\b(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth)\s+century\b|\b\d{1,2}(?:st|nd|rd|th)-century\b"
     r"|\b(?:\w+-(?:day|week|month|year|hour|minute))\b"
     r"|\b(?:early|late)\s+in\s+the\s+(?:day|morning|afternoon|evening|night|week|month|year)\b"
-    r"|\b(?:in\s+the|at|that|this|one)\s+(?:morning|afternoon|evening|night|dusk|dawn|noon|midnight|sunset|sunrise)\b",
+    r"|\b(?:in\s+the|at|that|this|one)\s+(?:morning|afternoon|evening|night|dusk|dawn|noon|midnight|sunset|sunrise)\b"
+    r"|\b\d{1,2}(?:[:.]\d{2})?\s?(?:[ap]\.m\.|[ap]m\b|[AP]\.M\.?|[AP]M\b)",
     re.IGNORECASE,
 )
 
@@ -192,7 +221,10 @@ def vague_amount_candidates(q: Question, s: Sentence) -> list[Candidate]:
 _STRETCH = re.compile(
     r"\b(?:coming|past|last|next|previous|following)\s+(?:few\s+)?\w+s\b|-(?:day|week|month|year|hour|minute)\b"
 )
-_DEICTIC = re.compile(r"\b(?:yesterday|today|tomorrow|tonight|recently|this|last|next)\b")
+_DEICTIC = re.compile(
+    r"\b(?:yesterday|today|tomorrow|tonight|recently|this|last|next|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)\b"
+)
 
 
 def _has_written_date(s: Sentence) -> bool:

@@ -23,7 +23,8 @@ PERSON_NOUNS = frozenset(
     "manager executive ceo chairman governor senator candidate minister king queen prince princess judge "
     "lawyer doctor teacher student scientist professor reporter editor contributor settler resident "
     "citizen worker farmer soldier officer employee staff crew passenger victim survivor fan viewer voter "
-    "buyer family".split()
+    "buyer family journalist analyst historian economist spokesperson critic poet novelist composer producer "
+    "photographer architect engineer designer researcher activist priest bishop".split()
 )
 PLACE_NOUNS = frozenset(
     "place city country state town village county region area province island continent street road "
@@ -70,7 +71,7 @@ RELATED = {
     "cost": "price", "price": "cost", "worth": "value valuation", "pay": "invest paid",
     "found": "establish", "start": "found launch", "die": "death kill", "kill": "death die",
     "partner": "with", "team": "with", "work": "with employ",
-    "money": "invest raise fund",
+    "money": "invest raise fund", "write": "author writer", "author": "write wrote",
 }  # fmt: skip
 RELATED_WEIGHT = 0.5
 
@@ -291,6 +292,10 @@ def analyse(text: str) -> Question:
                 atype = _type_of_noun(head)
             elif head in NUMERIC_NOUNS:
                 atype = "number"  # "What was X's delivery total?"
+            named = _named_noun(tokens, wh_i + 2) if head in ("name", "title") else None
+            if named:  # "the name of the monitoring group" asks for a group's name, not a person's
+                head = named
+                atype = _type_of_noun(named) if _type_of_noun(named) in ("person", "place") else "name"
         if head is None:
             nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
             subject_wh = nxt not in AUXILIARIES
@@ -386,6 +391,15 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
         and (not t.cap or (t.text.isupper() and len(t.text) <= 4))
     ):
         return t.lemma  # "the CEO", "the goalie"
+    return None
+
+
+def _named_noun(tokens: list[Token], k: int) -> str | None:
+    """The noun of "the name of the <noun>", or None."""
+    lows = [t.low for t in tokens]
+    for i in range(k, min(len(tokens) - 2, k + 4)):
+        if lows[i] in ("name", "title") and lows[i + 1] == "of":
+            return _noun_after_copula(tokens, i + 2)
     return None
 
 

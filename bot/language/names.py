@@ -17,6 +17,12 @@ _JOINERS = frozenset({"of", "de", "del", "der", "van", "von", "la", "le", "du", 
 _OPENERS = frozenset({'"', "“", "‘", "'", "(", "[", ":", "—", "–", "-"})
 _NOT_NAMES = frozenset(MONTHS) | WEEKDAYS | {"i"}
 _NUMBER_WORDS = NUMBER_WORDS | {"thousand", "million", "billion"}
+_ORG_WORDS = frozenset(
+    "observatory center centre institute committee council foundation association society commission office "
+    "department agency fund alliance coalition network union league bureau board ministry school college "
+    "university academy campaign party federation organization organisation secretary movement front".split()
+)
+"""Words after which "for" stays inside a name ("Center for Law and Economics", "Fund for Peace")."""
 _INTERJECTIONS = frozenset("oh ah yes no well hello howdy hey alas okay ok".split())
 
 
@@ -74,6 +80,10 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
             nxt = tokens[j]
             if _capital(nxt) and nxt.start - tokens[j - 1].end <= 1:
                 j += 1
+            elif (
+                nxt.low == "for" and tokens[j - 1].low in _ORG_WORDS and j + 1 < n and _capital(tokens[j + 1])
+            ):
+                j += 2  # "Syrian Observatory for Human Rights"
             elif nxt.kind == "word" and nxt.text.startswith(("'", "’")) and nxt.low not in ("'s",):
                 j += 1  # O'Brien
             elif (nxt.low in _JOINERS and j + 1 < n and _capital(tokens[j + 1]) and not _ordinary(tokens[j + 1])) or (
