@@ -198,9 +198,11 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.2  # "founded ... by settlers" answers "Who founded ...?"
         if c.j - c.i > 2 and any(toks[k].low == "of" for k in range(c.i, c.j)):
             score += 0.03  # "the rise of mobile devices" over "the rise"
-        if i >= 1 and toks[i - 1].text == "(" and (any(n.j == i - 1 for n in p.names) or (
-            j < len(toks) and toks[j].text == ")"
-        )):
+        if (
+            i >= 1
+            and toks[i - 1].text == "("
+            and (any(n.j == i - 1 for n in p.names) or (j < len(toks) and toks[j].text == ")"))
+        ):
             score -= 0.2  # an abbreviation in parentheses is the alias of the name before it, or an aside
         if q.atype == "person" and has_name and not person_like(toks, i, j):
             score -= 0.08

@@ -80,9 +80,7 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
             nxt = tokens[j]
             if _capital(nxt) and nxt.start - tokens[j - 1].end <= 1:
                 j += 1
-            elif (
-                nxt.low == "for" and tokens[j - 1].low in _ORG_WORDS and j + 1 < n and _capital(tokens[j + 1])
-            ):
+            elif nxt.low == "for" and tokens[j - 1].low in _ORG_WORDS and j + 1 < n and _capital(tokens[j + 1]):
                 j += 2  # "Syrian Observatory for Human Rights"
             elif nxt.kind == "word" and nxt.text.startswith(("'", "’")) and nxt.low not in ("'s",):
                 j += 1  # O'Brien
