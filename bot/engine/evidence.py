@@ -198,15 +198,21 @@ def gather(
         weights.setdefault(k, w)
     total = sum(weights.values()) or 1.0
     name_sets = [{w.lower() for w in n.split()} for n in q.names if not {key(w) for w in n.split()} <= q.guessed]
+    name_keys = {key(w) for ns in name_sets for w in ns}
+    before = _previous_of(found)
     sentences = []
     for rec, vec in found.values():
         s = Sentence(rec, np.asarray(vec, dtype=np.float32), chunk_rank=rank_of.get(rec.id))
         p = s.parsed
         s.dense = float(np.dot(vector, s.vector))
         s.matched = {k for k in weights if k in p.keys}
-        s.lexical = sum(weights[k] for k in s.matched) / total
+        prev = before.get(rec.id)
+        carried: set[str] = set()
+        if prev is not None and name_keys and _refers_back(p.tokens):
+            carried = (name_keys & parse(prev).keys) - s.matched  # "The group filed ..." after "the A.C.L.U. said"
+        s.lexical = (sum(weights[k] for k in s.matched) + CARRIED * sum(weights[k] for k in carried if k in weights)) / total
         if name_sets:
-            lows = {t.low for t in p.tokens}
+            lows = {t.low for t in p.tokens} | ({t.low for t in parse(prev).tokens} if carried else set())
             s.names = sum(bool(ns & lows) for ns in name_sets) / len(name_sets)
         chunk_prior = 1.0 / (2 + s.chunk_rank) if s.chunk_rank is not None else 0.0
         s.score = W_DENSE * s.dense + W_LEXICAL * s.lexical + W_CHUNK * chunk_prior + W_NAMES * s.names
@@ -217,3 +223,28 @@ def gather(
         sentences.append(s)
     sentences.sort(key=lambda s: (-s.score, s.record.source, s.record.start))
     return Evidence(query, sentences, hits, vector)
+
+
+CARRIED = 0.7
+"""Weight of a question's name that a sentence refers back to ("The group", "He") from the sentence before."""
+_BACK = frozenset("he she it they his her its their this these the that those such".split())
+
+
+def _refers_back(tokens: list[Token]) -> bool:
+    """Whether a sentence opens on a pronoun or a definite noun phrase, so its subject is named before it."""
+    words = [t for t in tokens[:3] if t.kind == "word"]
+    return bool(words) and words[0].low in _BACK
+
+
+def _previous_of(found: dict[str, tuple[SentenceRecord, list[float]]]) -> dict[str, SentenceRecord]:
+    """For each gathered sentence, the gathered sentence right before it in its document (if any)."""
+    by_doc: dict[str, list[SentenceRecord]] = {}
+    for rec, _vec in found.values():
+        by_doc.setdefault(rec.source, []).append(rec)
+    out: dict[str, SentenceRecord] = {}
+    for recs in by_doc.values():
+        recs.sort(key=lambda r: r.start)
+        for a, b in zip(recs, recs[1:], strict=False):
+            if 0 <= b.start - a.end <= 3:
+                out[b.id] = a
+    return out
