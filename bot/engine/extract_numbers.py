@@ -37,6 +37,8 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     for qt in split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
+        if q.atype == "age" and qt.unit is not None and key(qt.unit) not in _AGE_UNITS:
+            continue  # "three episodes" is no age
         if qt.value is not None and qt.value in question_values:
             continue  # "a family of four": the question's own number is not the answer
         fit = _subject_fit(q, s, qt)
@@ -87,6 +89,9 @@ _RATIO_HEAD = re.compile(
 def _is_number(word: str) -> bool:
     w = word.lower().replace(",", "")
     return w.isdigit() or w in NUMBER_WORDS
+
+
+_AGE_UNITS = frozenset(key(w) for w in ("year", "years", "year-old", "month", "months", "week", "weeks", "day", "days"))
 
 
 def _restated(s: Sentence, qt: Quantity) -> bool:

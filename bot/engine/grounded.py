@@ -31,6 +31,8 @@ from bot.models import Answer, Citation
 
 TOP_SENTENCES = 4
 """Evidence sentences the extractor reads."""
+TYPED_SENTENCES = 10
+"""Sentences searched for a number or a date when the best ones give none of the asked kind."""
 EVIDENCE_FOR_READERS = 6
 """Evidence sentences handed to a generative reader."""
 
@@ -98,6 +100,11 @@ def _answer(w: Work) -> Answer:
     w.ev = gather(w.index, q, w.resolved.query, w.resolved.extra_terms, w.resolved.near)
     top = w.ev.top(TOP_SENTENCES)
     found = candidates(q, top)
+    if (q.numeric or q.atype in ("date", "time")) and not any(c.kind == "quantity" for c in found):
+        docs = {s.record.source for s in top[:1]}
+        further = [s for s in w.ev.top(TYPED_SENTENCES)[TOP_SENTENCES:] if s.record.source in docs]
+        wider = candidates(q, further)  # "How old is X?": the age is further down the same document
+        found = [c for c in wider if c.kind == "quantity"] + found
     best = found[0] if found else None
     verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0, w.resolved.followup)
     if not verdict.ok:
