@@ -9,6 +9,7 @@ the size of the corpus.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -210,7 +211,8 @@ def gather(
         carried: set[str] = set()
         if prev is not None and name_keys and _refers_back(p.tokens):
             carried = (name_keys & parse(prev).keys) - s.matched  # "The group filed ..." after "the A.C.L.U. said"
-        s.lexical = (sum(weights[k] for k in s.matched) + CARRIED * sum(weights[k] for k in carried if k in weights)) / total
+        lexical = sum(weights[k] for k in s.matched) + CARRIED * sum(weights.get(k, 0.0) for k in carried)
+        s.lexical = lexical / total
         if name_sets:
             lows = {t.low for t in p.tokens} | ({t.low for t in parse(prev).tokens} if carried else set())
             s.names = sum(bool(ns & lows) for ns in name_sets) / len(name_sets)
@@ -244,7 +246,7 @@ def _previous_of(found: dict[str, tuple[SentenceRecord, list[float]]]) -> dict[s
     out: dict[str, SentenceRecord] = {}
     for recs in by_doc.values():
         recs.sort(key=lambda r: r.start)
-        for a, b in zip(recs, recs[1:], strict=False):
+        for a, b in itertools.pairwise(recs):
             if 0 <= b.start - a.end <= 3:
                 out[b.id] = a
     return out
