@@ -22,7 +22,7 @@ from bot.engine.index import IndexView
 from bot.engine.lists import coordinated, count_listed
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
-from bot.engine.spans import widen
+from bot.engine.spans import widen, with_preposition
 from bot.engine.spelling import correct
 from bot.engine.work import Work
 from bot.guard import injection_spans
@@ -141,6 +141,8 @@ def _answer(w: Work) -> Answer:
         return _list(w, found)
     if best.kind != "quantity":
         best = widen(best, place=q.atype == "place")
+    if q.atype == "place" and q.wh == "where":
+        best = with_preposition(best)
     marks = w.cites.marks([best.sentence])
     return w.answer(span_answer(best.text, marks))
 

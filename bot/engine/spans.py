@@ -115,3 +115,26 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
             end = b + m.end() - (1 if m.group(1).endswith(".") and m.group(1).count(".") == 1 else 0)
             return replace(c, text=text[a:end], end=base + end)
     return c
+
+
+WHERE_PREPOSITIONS = frozenset(
+    "in at on near to from inside outside under behind beside across into onto by".split()
+)
+"""Prepositions kept before a place answer: "Where?" - "On Miss Crane's doorstep", "At the gate"."""
+
+
+def with_preposition(c: Candidate) -> Candidate:
+    """A place answer with the preposition that places it ("In Bethel"), when the sentence has one."""
+    toks = c.sentence.parsed.tokens
+    at = next((k for k, t in enumerate(toks) if t.start == c.start), None)
+    if not at:
+        return c
+    k = at - 1
+    if toks[k].low in ("the", "a", "an", "his", "her", "their", "its") and k > 0:
+        k -= 1  # "at the gate" when the span is "gate"
+    if toks[k].low not in WHERE_PREPOSITIONS:
+        return c
+    text = c.sentence.record.text
+    base = c.sentence.record.start
+    start = toks[k].start
+    return replace(c, text=text[start - base : c.end - base], start=start)
