@@ -51,6 +51,7 @@ class Resolved:
     extra_terms: dict[str, float] = field(default_factory=dict)
     near: tuple[str, int] | None = None
     followup: bool = False
+    exclude: list[str] = field(default_factory=list)  # earlier answers a "what else?" does not want again
 
 
 def turns(history: Sequence[str | Mapping[str, Any]]) -> list[Turn]:
@@ -161,10 +162,23 @@ def resolve_turn(text: str, prev: Turn) -> str:
     return _resolved(text, prev).text
 
 
+_MORE = re.compile(
+    r"^\s*(?:(?:and|also|so|then|ok|okay)\s*,?\s*)?(?:(?:what|who|where|anything|anyone|anybody|any|name)\s+)?"
+    r"(?:else|another(?:\s+one)?|others?|more)?\s*(?:please)?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_ELSE = re.compile(r"\b(?:else|another|other ones?|others)\b", re.IGNORECASE)
+
+
 def _resolved(text: str, prev: Turn) -> Resolved:
     q = analyse(text)
     if not is_followup(q, text):
         return Resolved(text, text, prev, near=_near(prev))
+    again = prev.answer and _MORE.match(text) and re.search(r"\w", text)
+    if again and not re.match(r"(?i)\s*(?:the\s+)?documents do not say", prev.answer or ""):
+        # "and?", "who else?", "name another": the previous question again, without its answer
+        extra = {t.key: PREVIOUS_WEIGHT for t in tokenize(prev.question) if t.content}
+        return Resolved(prev.question, prev.question, prev, extra, _near(prev), True, [prev.answer or ""])
     resolved = text
     m = _WHAT_ABOUT.match(text)
     a = _AND.match(text)
@@ -194,7 +208,8 @@ def _resolved(text: str, prev: Turn) -> Resolved:
         if t.content:
             extra.setdefault(t.key, PREVIOUS_WEIGHT)
     query = resolved if resolved != text else f"{text} {prev.question} {prev.answer or ''}".strip()
-    return Resolved(resolved, query, prev, extra, _near(prev), followup=True)
+    exclude = [prev.answer] if prev.answer and _ELSE.search(text) else []  # "what else is it called?"
+    return Resolved(resolved, query, prev, extra, _near(prev), followup=True, exclude=exclude)
 
 
 def _swap_wh(previous: str, wh: str) -> str:

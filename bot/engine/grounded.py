@@ -22,7 +22,7 @@ from bot.engine.index import IndexView
 from bot.engine.lists import coordinated, count_listed
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
-from bot.engine.spans import widen, with_preposition
+from bot.engine.spans import date_range, widen, with_preposition
 from bot.engine.spelling import correct
 from bot.engine.work import Work
 from bot.guard import injection_spans
@@ -105,6 +105,8 @@ def _answer(w: Work) -> Answer:
         further = [s for s in w.ev.top(TYPED_SENTENCES)[TOP_SENTENCES:] if s.record.source in docs]
         wider = candidates(q, further)  # "How old is X?": the age is further down the same document
         found = [c for c in wider if c.kind == "quantity"] + found
+    if w.resolved.exclude:
+        found = [c for c in found if not _repeats(c.text, w.resolved.exclude)]
     best = found[0] if found else None
     verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0, w.resolved.followup)
     if not verdict.ok:
@@ -143,8 +145,17 @@ def _answer(w: Work) -> Answer:
         best = widen(best, place=q.atype == "place")
     if q.atype == "place" and q.wh == "where":
         best = with_preposition(best)
+    if q.wh == "when" and best.kind == "quantity":
+        best = date_range(best)
     marks = w.cites.marks([best.sentence])
     return w.answer(span_answer(best.text, marks))
+
+
+def _repeats(text: str, earlier: list[str]) -> bool:
+    """Whether a candidate says again what an earlier answer said ("what else?" wants something new)."""
+    low = text.lower().strip()
+    said = [e.lower().strip(" .") for e in earlier if e]
+    return any(low and (low in e or e in low) for e in said)
 
 
 def _counts_head(q: Question, c: Candidate) -> bool:

@@ -138,3 +138,23 @@ def with_preposition(c: Candidate) -> Candidate:
     base = c.sentence.record.start
     start = toks[k].start
     return replace(c, text=text[start - base : c.end - base], start=start)
+
+
+_DATE_RANGE = re.compile(
+    r"\b(?:from|between)\s+(?:(?:early|late|mid-?)\s*)?[\w,]+(?:\s+\d{4})?\s+(?:to|and|until|through)\s+"
+    r"(?:(?:early|late|mid-?)\s*)?\w+(?:\s+\d{1,2},?)?(?:\s+\d{4})?",
+    re.IGNORECASE,
+)
+
+
+def date_range(c: Candidate) -> Candidate:
+    """A date answer widened to the range it opens or closes ("2006" -> "from 1998 to 2006")."""
+    text, base = c.sentence.record.text, c.sentence.record.start
+    a, b = c.start - base, c.end - base
+    for m in _DATE_RANGE.finditer(text):
+        if m.start() <= a and b <= m.end() and (m.end() - m.start()) <= 60 and any(ch.isdigit() for ch in m.group(0)):
+            end = m.end()
+            while end > b and not text[end - 1].isalnum():
+                end -= 1
+            return replace(c, text=text[m.start() : end], start=base + m.start(), end=base + end)
+    return c
