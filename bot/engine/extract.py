@@ -23,6 +23,7 @@ from bot.engine.extract_names import (
     acronym_candidates,
     defines,
     definition_candidates,
+    expansion_keys,
     name_candidates,
     person_like,
 )
@@ -143,6 +144,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
     first_anchor, last_anchor = min(where), max(where)
     out = []
     names = q.name_keys
+    spelled = expansion_keys(q, s)  # "Organisation of African Unity" when the question says "OAU"
     for c in p.chunks:
         if q.atype in ("person", "name", "place") and "NUM" in tags[c.i : c.j]:
             continue
@@ -160,7 +162,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             continue  # nothing left, or a name cut in two ("contributor Chris [Anderson]")
         words = toks[i:j]
         content = [t for t in words if t.content and t.key != head]
-        if not content or sum(t.key in q.keys for t in content) / len(content) > 0.5:
+        if not content or sum(t.key in q.keys or t.key in spelled for t in content) / len(content) > 0.5:
             continue
         score = s.score + 0.2 * proximity(i, j, where, q, s) + 0.25 * _window(q, toks, i, j)
         score -= 0.03 * max(0, len(content) - 5)

@@ -58,6 +58,19 @@ def _head_owners(q: Question) -> set[str]:
     return set()
 
 
+def _initials(text: str) -> str:
+    """The initials of a name's capitalised words ("Organisation of African Unity" -> "oau")."""
+    return "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
+
+
+def expansion_keys(q: Question, s: Sentence) -> set[str]:
+    """Keys of the words of a sentence's names that spell out an abbreviation of the question ("OAU")."""
+    short = {n.lower() for n in q.names if n.isupper() and 2 <= len(n) <= 6}
+    if not short:
+        return set()
+    return {key(w) for nm in s.parsed.names if _initials(nm.text) in short for w in nm.text.split()}
+
+
 def _verb_subject(q: Question, s: Sentence, where: list[int]) -> object | None:
     """The name the sentence makes the subject of the question's verb ("Changan, through X, invested")."""
     toks = s.parsed.tokens
@@ -73,6 +86,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
     toks, where = s.parsed.tokens, anchors(q, s)
     asked = {key(w) for n in q.names for w in n.split()} | q.keys
     subject = _verb_subject(q, s, where) if q.subject_wh else None
+    asked_short = {n.lower() for n in q.names if n.isupper() and 2 <= len(n) <= 6}
     owners = _head_owners(q)
     out = []
     for nm in s.parsed.names:
@@ -81,6 +95,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             continue  # the question's own name, or its long form ("Andean Fruit Exporters (AFE)")
         if any(is_month(w) for w in words):
             continue
+        if _initials(nm.text) in asked_short:
+            continue  # "Organisation of African Unity" is the question's own "OAU"
         score = s.score + 0.3 * proximity(nm.i, nm.j, where, q, s)
         before = toks[nm.i - 1].low if nm.i > 0 else ""
         if q.atype == "place":

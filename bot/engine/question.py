@@ -314,7 +314,8 @@ def analyse(text: str) -> Question:
             atype = "percent"
         elif lemmas & NUMERIC_NOUNS and re.match(r"(?i)\s*what\b", text):
             atype = "number"  # "What was X's delivery total?"
-    if plural and atype in ("name", "place", "entity", "person"):
+    kind_of = re.search(r"(?i)\b(?:kind|type|sort)s?\s+of\b", text)
+    if plural and atype in ("name", "place", "entity", "person") and not kind_of:  # "what kinds of jobs": a kind
         atype, list_of = "list", atype
     else:
         list_of = ""
