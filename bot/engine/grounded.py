@@ -22,6 +22,7 @@ from bot.engine.index import IndexView
 from bot.engine.lists import coordinated, count_listed
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
+from bot.engine.referent import opens_on_pronoun, preceding, referent
 from bot.engine.spans import date_range, widen, with_preposition
 from bot.engine.spelling import correct
 from bot.engine.work import Work
@@ -105,6 +106,9 @@ def _answer(w: Work) -> Answer:
         further = [s for s in w.ev.top(TYPED_SENTENCES)[TOP_SENTENCES:] if s.record.source in docs]
         wider = candidates(q, further)  # "How old is X?": the age is further down the same document
         found = [c for c in wider if c.kind == "quantity"] + found
+    named = _pronoun_referent(w, top, found)  # "It was established ... replacing the OAU": what "it" is
+    if named is not None:
+        found = [named, *found]
     if w.resolved.exclude:
         found = [c for c in found if not _repeats(c.text, w.resolved.exclude)]
     best = found[0] if found else None
@@ -147,8 +151,19 @@ def _answer(w: Work) -> Answer:
         best = with_preposition(best)
     if q.wh == "when" and best.kind == "quantity":
         best = date_range(best)
-    marks = w.cites.marks([best.sentence])
-    return w.answer(span_answer(best.text, marks))
+    cited = [best.sentence, top[0]] if named is not None and best is named else [best.sentence]
+    return w.answer(span_answer(best.text, w.cites.marks(cited)))
+
+
+def _pronoun_referent(w: Work, top: list[Sentence], found: list[Candidate]) -> Candidate | None:
+    """The name a best sentence's opening pronoun stands for, unless that sentence names an answer itself."""
+    if not top or not opens_on_pronoun(w.q, top[0]):
+        return None
+    if found and found[0].sentence is top[0] and found[0].kind == "name":
+        return None
+    assert w.ev is not None
+    before = preceding(w.index, w.ev, top[0])
+    return referent(w.q, top[0], before) if before is not None else None
 
 
 def _repeats(text: str, earlier: list[str]) -> bool:

@@ -117,9 +117,7 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
     return c
 
 
-WHERE_PREPOSITIONS = frozenset(
-    "in at on near to from inside outside under behind beside across into onto by".split()
-)
+WHERE_PREPOSITIONS = frozenset("in at on near to from inside outside under behind beside across into onto by".split())
 """Prepositions kept before a place answer: "Where?" - "On Miss Crane's doorstep", "At the gate"."""
 
 

@@ -1,0 +1,64 @@
+"""Referents: who "It" or "He" is when the best sentence opens on a pronoun.
+
+"What replaced the OAU?" is answered by "It was established in 2001 ... with the aim of replacing the
+OAU" only through the sentence before it, which names "it" ("The African Union (AU) is a continental
+union ..."). The referent is the name that opens that sentence, found with one bounded read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.engine.evidence import Evidence, Sentence
+from bot.engine.index import IndexView
+from bot.engine.question import Question
+from bot.engine.spans import Candidate, anchors, span
+from bot.language.tokens import AUXILIARIES
+
+PRONOUN_TYPES = {
+    "it": ("entity", "name", "other"), "he": ("person",), "she": ("person",),
+    "they": ("entity", "name", "person", "other"),
+}  # fmt: skip
+"""Subject pronouns, and the question types whose answer each may stand for."""
+PRECEDING_WINDOW = 600
+"""Characters read back from a sentence to find the one before it."""
+OPENING = 4
+"""A referent must stand within this many tokens of its sentence's start (it is that sentence's subject)."""
+
+
+def preceding(index: IndexView, ev: Evidence, s: Sentence) -> Sentence | None:
+    """The sentence right before ``s`` in its document (from the evidence, else one bounded read)."""
+    before = ev.neighbour(s, -1)
+    if before is not None:
+        return before
+    r = s.record
+    found = None
+    for rec, vec in index.sentences_between(r.source, max(0, r.start - PRECEDING_WINDOW), r.start):
+        if rec.end <= r.start and r.start - rec.end <= 3:
+            found = Sentence(rec, np.asarray(vec, dtype=np.float32))
+    return found
+
+
+def opens_on_pronoun(q: Question, s: Sentence) -> bool:
+    """Whether a sentence's subject is a pronoun that could stand for what a subject question asks."""
+    toks = s.parsed.tokens
+    if not toks or not q.subject_wh:
+        return False
+    fits = PRONOUN_TYPES.get(toks[0].low, ())
+    if len(toks) < 2 or not (toks[1].low in AUXILIARIES or "VERB" in toks[1].pos):
+        return False  # "It was established ...": the pronoun is the subject
+    where = anchors(q, s)
+    return q.atype in fits and bool(where) and len(where) >= max(1, len(q.keys) // 2)
+
+
+def referent(q: Question, s: Sentence, before: Sentence) -> Candidate | None:
+    """The name opening the sentence before ``s``, as the answer that ``s``'s pronoun stands for."""
+    asked = q.name_keys | q.keys
+    for nm in before.parsed.names:
+        if nm.i >= OPENING:
+            break
+        if {t.key for t in before.parsed.tokens[nm.i : nm.j]} & asked:
+            continue
+        text, start, end = span(before, nm.i, nm.j)
+        return Candidate(text, start, end, before, s.score, "name")
+    return None
