@@ -33,7 +33,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     question_values = {v for x in find_quantities(q.text) for v in x.values}
     numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
     entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
-    unnamed = bool(entities) and not (entities & s.parsed.keys) and not _refers_back(s)
+    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys) and not _refers_back(s)
     for qt in split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
@@ -120,6 +120,13 @@ def _entity_names(q: Question) -> set[str]:
     }  # fmt: skip
 
 
+def _named_in(entities: set[str], keys: set[str]) -> bool:
+    """Whether a sentence names one of the question's names, a demonym matching its place ("Alaskan", "Alaska")."""
+    if entities & keys:
+        return True
+    return any(len(k) >= 4 and e.startswith(k) and len(e) - len(k) <= 3 for e in entities for k in keys)
+
+
 UNIT_LIKE = frozenset("gwh mwh kwh wh gw mw kw km kg mph usd eur gbp cny sek nok".split())
 
 
@@ -203,6 +210,8 @@ _TIME_WORDS = re.compile(
 )
 
 
+_CLOCK = re.compile(r"\d\s?[ap]\.?m\b|\d[ap]\.m\.|\d:\d\d", re.IGNORECASE)
+
 _VAGUE_AMOUNT = re.compile(
     r"\b(?:(?:tens|hundreds) of )?(?:thousands|millions|billions|trillions) of (?P<unit>[a-z]+)\b", re.IGNORECASE
 )
@@ -254,16 +263,22 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Times without a date written in numbers: "on Thursday", "in the coming weeks", "17th-century"."""
     where, out = anchors(q, s), []
     toks = s.parsed.tokens
+    entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
+    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys) and not _refers_back(s)
     for m in _TIME_WORDS.finditer(s.record.text):
         span_text = m.group(0).lower()
         stretch = bool(_STRETCH.search(span_text))
         if q.atype == "duration" and not stretch:
             continue  # "today" is a point in time, not "how long"
+        if q.head in ("year", "decade", "century") and not re.search(r"centur|decade|\d{4}", span_text):
+            continue  # "on Wednesday" is no year
         start, end = s.record.start + m.start(), s.record.start + m.end()
         i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
         j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
-        score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.1
+        score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.1 - (UNNAMED if unnamed else 0.0)
         if q.atype == "date" and _DEICTIC.search(span_text):
             score -= 0.2 if _has_written_date(s) else 0.1  # "this week" says less than a written date
+        if q.atype == "date" and _CLOCK.search(span_text) and _has_written_date(s):
+            score -= 0.2  # "11:35 p.m." answers "at what time", a written date answers "when"
         out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
     return out
