@@ -72,8 +72,8 @@ def _between(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None
         per = {"week": 7, "hour": 1 / 24}.get(unit, 1)
         expression = f"abs({ob:.0f} - {oa:.0f}) / {per}" if per != 1 else f"abs({ob:.0f} - {oa:.0f})"
     result = record(w, expression)
-    if result is None:
-        return None
+    if result is None or (result == 0 and op.kind in ("after", "before")):
+        return None  # "N years after" is never 0: the two dates were read wrongly
     first, second = sorted((a, b), key=lambda f: (f.sentence.record.start, f.quantity.start))
     formula = f"{second.quantity.text} − {first.quantity.text}"
     return answer(w, result, unit + ("s" if result != 1 else ""), formula, [first, second])
@@ -127,6 +127,15 @@ def _two_dates(w: Work, a: Found, b: Found, unit: str) -> Answer | None:
     return answer(w, result, unit + ("s" if result != 1 else ""), f"{b.quantity.text} − {a.quantity.text}", [a, b])
 
 
+def _same_unit(a: Quantity, b: Quantity) -> bool:
+    """Whether two quantities count the same thing (either may leave it unsaid: "8.6 million head" and "6 million")."""
+    if a.kind != b.kind:
+        return False
+    if a.kind == "money":
+        return a.currency == b.currency or None in (a.currency, b.currency)
+    return a.unit is None or b.unit is None or a.unit == b.unit or a.unit.rstrip("s") == b.unit.rstrip("s")
+
+
 # -- differences, sums, complements ---------------------------------------------------------------------
 def _borrow(phrase: str, other: str) -> str:
     """A bare operand ("in 1904", "cattle") borrows the other operand's words it lacks."""
@@ -142,6 +151,7 @@ def _difference(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | N
     a = locate(w, op.a, sentences, kinds)
     if a is None or a.value is None:
         return None
+    kinds = (a.quantity.kind,)  # the other operands are of the same kind: no count minus a percent
     if op.parts:
         found = [locate(w, p, sentences, kinds, exclude=(a.quantity,)) for p in op.parts]
         if any(f is None or f.value is None for f in found):
@@ -154,7 +164,7 @@ def _difference(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | N
         formula = f"{a.quantity.text} − ({' + '.join(f.quantity.text for f in parts)})"
         return answer(w, abs(result), "", formula, [a, *parts])
     b = locate(w, _borrow(op.b, op.a), sentences, kinds, exclude=(a.quantity,))
-    if b is None or b.value is None:
+    if b is None or b.value is None or b.quantity.kind != a.quantity.kind:
         return None
     big, small = (a, b) if a.value >= b.value else (b, a)
     result = record(w, f"{big.value:g} - {small.value:g}")
@@ -171,11 +181,11 @@ def _sum(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None:
         if f is None or f.value is None:
             return None
         found.append(f)
-    if len(found) < 2:
+    if len(found) < 2 or len({f.quantity.kind for f in found}) > 1:
         return None
     result = record(w, " + ".join(f"{f.value:g}" for f in found))
-    if result is None:
-        return None
+    if result is None or (found[0].quantity.kind == "percent" and result > 100):
+        return None  # shares of one whole cannot add up to more than all of it
     return answer(w, result, "", " + ".join(f.quantity.text for f in found), found)
 
 
@@ -200,7 +210,7 @@ def _complement(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | N
     parts: list[Found] = []
     for p in op.parts or [op.a]:
         f = locate(w, p, sentences, ("count",), exclude=(whole.quantity, *(x.quantity for x in parts)))
-        if f is None or f.value is None:
+        if f is None or f.value is None or not _same_unit(whole.quantity, f.quantity):
             return None
         parts.append(f)
     expression = f"{whole.value:g} - ({' + '.join(f'{f.value:g}' for f in parts)})"
