@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 
 # -- time between two events -------------------------------------------------------------------------
+UNNAMED_YEAR = 2001
+"""Year given to two dates that name none (a common year: only the days between them matter)."""
+
+
 def _year(q: Quantity, s: Sentence) -> int | None:
     year = q.date[0] if q.date else None
     if year is None:
@@ -65,6 +69,8 @@ def _between(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None
             return None
         expression = f"abs(({db[0]} * 12 + {db[1]}) - ({da[0]} * 12 + {da[1]}))"
     else:
+        if ya is None and yb is None:  # "on 12 July" and "on 29 July": one unnamed year, days apart all the same
+            da, db = (UNNAMED_YEAR, da[1], da[2]), (UNNAMED_YEAR, db[1], db[2])
         oa = date_ordinal(_with_year(a.quantity, da[0]))
         ob = date_ordinal(_with_year(b.quantity, db[0]))
         if oa is None or ob is None or da[2] is None or db[2] is None:
