@@ -67,9 +67,17 @@ def missing_names(q: Question, ev: Evidence, index_known: Callable[[str], bool])
             continue  # a modifier ("EV startups", "US dollars"), not the subject asked about
         words = [w.lower().strip(".’'") for w in name.split() if len(w) > 1 and w.lower() not in _JOINERS]
         words = [w for w in words if w not in TITLES and w not in CURRENCY_WORDS]  # "in USD": a unit, not a subject
-        if words and not any(index_known(w) for w in words):
+        if words and not any(index_known(w) or _demonym_of_known(w, index_known) for w in words):
             out.append(name)
     return out
+
+
+_DEMONYM_ENDINGS = ("ans", "ns", "an", "n", "s")
+
+
+def _demonym_of_known(word: str, index_known: Callable[[str], bool]) -> bool:
+    """Whether a word is a demonym or plural of a word the index knows ("Alaskans" of "Alaska"): a few lookups."""
+    return any(word.endswith(e) and len(word) - len(e) >= 4 and index_known(word[: -len(e)]) for e in _DEMONYM_ENDINGS)
 
 
 def not_disclosed(q: Question, s: Sentence) -> bool:

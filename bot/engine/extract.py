@@ -322,5 +322,23 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
         out = [c for c in out if c.kind != "phrase" or not (is_time_phrase(c.text) or _verb_edged(c))]
     elif q.atype in ("entity", "other", "action", "list"):
         out = [c for c in out if c.kind != "phrase" or not is_time_phrase(c.text)]  # "Wednesday" is not a what
+    for c in out:
+        if _denied(c):
+            c.score -= DENIED  # "did not take place in Harwick but in Ostby": Harwick is denied
     out.sort(key=lambda c: -c.score)
     return out
+
+
+DENIED = 0.3
+"""Penalty of a span the sentence denies in favour of another ("not A but B")."""
+
+
+def _denied(c: Candidate) -> bool:
+    toks = c.sentence.parsed.tokens
+    inside = [k for k, t in enumerate(toks) if c.start <= t.start and t.end <= c.end]
+    if not inside:
+        return False
+    a, b = inside[0], inside[-1] + 1
+    after = [t.low for t in toks[b : b + 2]]
+    before = [t.low for t in toks[max(0, a - 6) : a]]
+    return "but" in after and any(w in NEGATIONS for w in before)

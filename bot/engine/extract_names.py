@@ -53,6 +53,8 @@ def _head_owners(q: Question) -> set[str]:
     toks = q.tokens
     for h, t in enumerate(toks):
         if q.head and t.lemma == q.head and h >= 1:
+            while h >= 2 and toks[h - 1].kind == "word" and not toks[h - 1].cap and toks[h - 1].noun:
+                h -= 1  # "Seres' car brand": past the nouns of the compound
             k = h - 1 if toks[h - 1].low not in _POSSESSIVE else h - 2
             return {toks[k].key} if k >= 0 and toks[k].cap and toks[k].low not in ("which", "what") else set()
     return set()

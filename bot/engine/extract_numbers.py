@@ -189,7 +189,7 @@ def _subject_fit(q: Question, s: Sentence, qt: Quantity) -> float:
     asked = {w.lower() for n in q.names for w in n.split()}
     said = {w.lower() for w in subject.text.split()}
     other_names = aliases(s, subject)
-    if (said | other_names) & asked:
+    if _named_in(asked, said | other_names):
         return 0.15
     return -0.1 if q.soft_names else -0.5  # a name filled in from an earlier turn is only a guess
 

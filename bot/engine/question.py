@@ -169,7 +169,7 @@ def _asked_noun(tokens: list[Token], k: int, counted: bool = False) -> tuple[str
         ):
             j += 1
             continue
-        if t.low in ("kind", "type", "sort", "form") and j + 2 < len(tokens) and tokens[j + 1].low == "of":
+        if t.lemma in ("kind", "type", "sort", "form") and j + 2 < len(tokens) and tokens[j + 1].low == "of":
             j += 2
             continue
         if t.low in STOPWORDS:
@@ -378,8 +378,8 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
     while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
         k += 1
-    if k + 1 < len(tokens) and tokens[k + 1].low in ("'s", "’s"):
-        k += 2  # "What was X's delivery total?": the owner is not the asked noun
+    if k + 1 < len(tokens) and tokens[k + 1].low in ("'s", "’s", "'", "’"):
+        k += 2  # "What was X's delivery total?", "What is Seres' brand called?": the owner is not the asked noun
     while k + 1 < len(tokens) and tokens[k + 1].kind == "word" and "NOUN" in tokens[k + 1].pos and tokens[k].noun:
         k += 1  # the last noun of "delivery total"
     while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:

@@ -1,0 +1,136 @@
+"""How the grounded engine cuts and reads its answers, on a corpus written here (real index, real model).
+
+Each test pins one rule of span choice, question reading or arithmetic, with the answer's words, its
+citations, own words and the trust rule checked by ``test_engine.check``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import corpus_bot
+from test_engine import check
+
+HARBOUR = """\
+The monitoring group, the Coastal Observatory for Marine Safety, said the storm was the worst in a decade.
+Nordline claims seven out of every 10 ferry bookings on the northern coast.
+Captain Ada Lind has won 9 of her last 12 races in which the title was at stake.
+9 P.M. (Channel 4) HARBOUR NIGHTS The crew of the Gull prepares for the winter season.
+Like the Nordline collision in Dunmore, which injured eleven and delayed more than 300, the accident in Kells \
+happened on a foggy stretch of water.
+Tomas Brann leased his 40-acre sheep farm near the village of Oakmere to the regatta organisers.
+The regatta did not take place in Harwick but in Ostby, about 20 miles away.
+Friday marks the 30th anniversary of the Lantern Festival, which took place from August 2-4, 1995.
+The Harbour Board is the port's governing body.
+It was created in 1921 to replace the Old Pilots Guild (OPG), which had run the port for a century.
+From 1998 to 2006 the Harbour Gazette and its website had separate owners.
+The crew set up camp on Gorse Heath on 12 July.
+They reached the summit of Mount Carrow on 29 July.
+The Pilots Union sued the port again on Tuesday.
+The Pilots Union won its first case against the port in 2001.
+The group filed its first complaint on behalf of the pilots in 1993.
+Jon Berg, 54, hosted three seasons of the show.
+Alaska began paying the harbour dividend in 1982.
+Brann's partners in the regatta were Ivo Sand and Pia Roos.
+"""
+
+
+@pytest.fixture
+def harbour_bot(tmp_path: Path, embeddings):
+    return corpus_bot(tmp_path, embeddings, "harbour", HARBOUR)
+
+
+def test_the_name_of_a_group_is_its_apposition_with_for_inside_it(harbour_bot) -> None:
+    check(
+        harbour_bot.ask("What is the name of the monitoring group?"), r"^Coastal Observatory for Marine Safety \[1\]\.$"
+    )
+
+
+def test_a_ratio_is_answered_whole(harbour_bot) -> None:
+    check(harbour_bot.ask("How many ferry bookings does Nordline claim?"), r"^Seven out of every 10 \[1\]\.$")
+    check(harbour_bot.ask("What is Ada Lind's record in her last 12 title races?"), r"^9 of her last 12 \[1\]\.$")
+
+
+def test_a_clock_time_answers_what_time(harbour_bot) -> None:
+    check(harbour_bot.ask('What time is "Harbour Nights" on?'), r"^9 P\.M\.? \[1\]\.$")
+
+
+def test_a_relative_clause_after_a_place_belongs_to_the_event(harbour_bot) -> None:
+    check(harbour_bot.ask("How many people were injured in the Nordline collision?"), r"^Eleven \[1\]\.$")
+
+
+def test_what_kind_of_is_the_modifier_of_the_asked_noun(harbour_bot) -> None:
+    check(harbour_bot.ask("What kind of farm did Tomas Brann lease?"), r"^40-acre sheep \[1\]\.$")
+
+
+def test_take_place_is_no_place_and_where_keeps_its_preposition(harbour_bot) -> None:
+    check(harbour_bot.ask("Where did the regatta take place?"), r"^In Ostby \[1\]\.$")
+
+
+def test_a_written_date_beats_a_weekday_and_a_range_is_given_whole(harbour_bot) -> None:
+    check(harbour_bot.ask("When did the Lantern Festival take place?"), r"^August 2-4, 1995 \[1\]\.$")
+    a = harbour_bot.ask("When did the Harbour Gazette and its website have separate owners?")
+    check(a, r"^From 1998 to 2006 \[1\]\.$")
+
+
+def test_it_in_the_best_sentence_is_named_by_the_sentence_before(harbour_bot) -> None:
+    a = harbour_bot.ask("What replaced the OPG?")
+    check(a, r"^Harbour Board \[1\]\[2\]\.$")  # not "Old Pilots Guild": that is what "OPG" spells out
+    assert "governing body" in a.citations[0].quote and "replace" in a.citations[1].quote
+
+
+def test_days_between_dates_without_a_year(harbour_bot) -> None:
+    a = harbour_bot.ask("How many days passed between the crew setting up camp on Gorse Heath and reaching the summit?")
+    check(a, r"^17 days: 29 July − 12 July \[1\]\[2\]\.$")
+    assert [t.name for t in a.tool_calls] == ["calculate"]
+
+
+def test_a_sentence_that_refers_back_carries_the_name_before_it(harbour_bot) -> None:
+    check(harbour_bot.ask("When did the Pilots Union file its first complaint?"), r"^1993 \[1\]\.$")
+
+
+def test_an_age_is_not_a_count_of_something_else(harbour_bot) -> None:
+    check(harbour_bot.ask("How old is Jon Berg?"), r"^54 \[1\]\.$")
+
+
+def test_a_demonym_names_its_place(harbour_bot) -> None:
+    check(harbour_bot.ask("When did Alaskans begin to receive the harbour dividend?"), r"^1982 \[1\]\.$")
+
+
+def test_a_follow_up_number_is_read_although_the_guessed_subject_is_not_its_subject(harbour_bot) -> None:
+    first = harbour_bot.ask("What village was Tomas Brann's farm near?")
+    check(first, r"Oakmere")
+    history = [
+        {"role": "user", "content": "What village was Tomas Brann's farm near?"},
+        {"role": "assistant", "content": first.text, "citations": [c.model_dump() for c in first.citations]},
+    ]
+    check(harbour_bot.ask("How many acres was it?", history), r"^40-acre \[1\]\.$")
+
+
+def test_who_else_asks_again_without_the_previous_answer(harbour_bot) -> None:
+    first = harbour_bot.ask("Who was Brann's partner in the regatta?")
+    check(first, r"Ivo Sand|Pia Roos")
+    history = [
+        {"role": "user", "content": "Who was Brann's partner in the regatta?"},
+        {"role": "assistant", "content": first.text, "citations": [c.model_dump() for c in first.citations]},
+    ]
+    again = harbour_bot.ask("Who else?", history)
+    check(again, r"Ivo Sand|Pia Roos")
+    assert again.text.split(" [")[0] not in first.text
+
+
+@pytest.mark.parametrize(
+    ("question", "atype", "head"),
+    [
+        ("What is Seres' car brand called?", "name", "brand"),  # a plural possessive owns the asked noun
+        ("What is the name of the monitoring group?", "name", "group"),
+        ("What is the name of the doctor?", "person", "doctor"),
+        ("What types of jobs did the city lose?", "entity", "job"),  # a kind, not a list of names
+    ],
+)
+def test_the_asked_noun_is_read_past_possessives_and_name_of(question: str, atype: str, head: str) -> None:
+    from bot.engine.question import analyse
+
+    q = analyse(question)
+    assert (q.atype, q.head) == (atype, head)
