@@ -311,7 +311,7 @@ def test_how_many_is_counted_from_a_list_the_documents_give(rivers_bot) -> None:
 
 def test_answers_are_widened_to_a_quoted_title_and_a_place_to_its_region(rivers_bot) -> None:
     check(rivers_bot.ask("What is Stonebridge known as?"), r"Town of Seven Bells")
-    check(rivers_bot.ask("Where does the town council meet?"), r"^Stonebridge Hall, Westmarch \[1\]\.$")
+    check(rivers_bot.ask("Where does the town council meet?"), r"^In Stonebridge Hall, Westmarch \[1\]\.$")
 
 
 def test_a_day_is_not_a_person_nor_a_what(rivers_bot) -> None:

@@ -33,6 +33,9 @@ The group filed its first complaint on behalf of the pilots in 1993.
 Jon Berg, 54, hosted three seasons of the show.
 Alaska began paying the harbour dividend in 1982.
 Brann's partners in the regatta were Ivo Sand and Pia Roos.
+"Howdy, Captain Lind," said the harbour master, Olaf Dreyer, at the gate.
+Talks on the Trans-Baltic Accord deadlocked two months ago.
+Two trains a day run to Ostby in summer.
 """
 
 
@@ -88,6 +91,16 @@ def test_days_between_dates_without_a_year(harbour_bot) -> None:
 
 def test_a_sentence_that_refers_back_carries_the_name_before_it(harbour_bot) -> None:
     check(harbour_bot.ask("When did the Pilots Union file its first complaint?"), r"^1993 \[1\]\.$")
+
+
+def test_a_greeting_is_nobody(harbour_bot) -> None:
+    check(harbour_bot.ask("Who greeted Captain Lind?"), r"^Olaf Dreyer \[1\]\.$")
+
+
+def test_half_of_a_hyphenated_name_is_not_a_typo(harbour_bot) -> None:
+    a = harbour_bot.ask("How long have the talks on the trans Baltic accord been deadlocked?")
+    check(a, r"^Two months \[1\]\.$")
+    assert "trans Baltic" in a.resolved_question  # not "trains Baltic"
 
 
 def test_an_age_is_not_a_count_of_something_else(harbour_bot) -> None:

@@ -36,6 +36,7 @@ from bot.engine.extract_numbers import (
 )
 from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
+from bot.language.names import INTERJECTIONS
 from bot.language.tokens import NEGATIONS, STOPWORDS, Token, key
 
 __all__ = ["Candidate", "candidates"]
@@ -325,12 +326,23 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
     for c in out:
         if _denied(c):
             c.score -= DENIED  # "did not take place in Harwick but in Ostby": Harwick is denied
+        if q.atype in ("person", "name") and c.kind == "phrase" and _no_one(c):
+            c.score -= DENIED  # "Oh", "Poor", "Howdy, Mr. Brice": an exclamation or an adjective is nobody
     out.sort(key=lambda c: -c.score)
     return out
 
 
 DENIED = 0.3
 """Penalty of a span the sentence denies in favour of another ("not A but B")."""
+
+
+def _no_one(c: Candidate) -> bool:
+    """Whether a phrase opens on an interjection, or is one word that is only an adjective."""
+    toks = [t for t in c.sentence.parsed.tokens if c.start <= t.start and t.end <= c.end]
+    if not toks:
+        return False
+    first = toks[0]
+    return first.low in INTERJECTIONS or (len(toks) == 1 and first.pos == frozenset({"ADJ"}))
 
 
 def _denied(c: Candidate) -> bool:

@@ -23,7 +23,7 @@ _ORG_WORDS = frozenset(
     "university academy campaign party federation organization organisation secretary movement front".split()
 )
 """Words after which "for" stays inside a name ("Center for Law and Economics", "Fund for Peace")."""
-_INTERJECTIONS = frozenset("oh ah yes no well hello howdy hey alas okay ok".split())
+INTERJECTIONS = _INTERJECTIONS = frozenset("oh ah yes no well hello howdy hey alas okay ok dear".split())
 
 
 @dataclass(frozen=True, slots=True)
