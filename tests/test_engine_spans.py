@@ -36,6 +36,7 @@ Brann's partners in the regatta were Ivo Sand and Pia Roos.
 "Howdy, Captain Lind," said the harbour master, Olaf Dreyer, at the gate.
 Talks on the Trans-Baltic Accord deadlocked two months ago.
 Two trains a day run to Ostby in summer.
+Olaf Dreyer keeps his boat at Oakmere, 30 miles north of Dunmore.
 """
 
 
@@ -101,6 +102,10 @@ def test_half_of_a_hyphenated_name_is_not_a_typo(harbour_bot) -> None:
     a = harbour_bot.ask("How long have the talks on the trans Baltic accord been deadlocked?")
     check(a, r"^Two months \[1\]\.$")
     assert "trans Baltic" in a.resolved_question  # not "trains Baltic"
+
+
+def test_a_place_measured_from_is_not_the_subject(harbour_bot) -> None:
+    check(harbour_bot.ask("How far from Dunmore is the boat kept?"), r"^30 miles \[1\]\.$")
 
 
 def test_an_age_is_not_a_count_of_something_else(harbour_bot) -> None:

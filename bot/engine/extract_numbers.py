@@ -178,15 +178,30 @@ def split_changes(s: Sentence) -> list[Quantity]:
     return out
 
 
+_PLACED = frozenset({"from", "in", "at", "near", "to", "into", "outside", "inside", "across"})
+
+
+def _subject_names(q: Question) -> list[str]:
+    """The question's names that may be its subject: not a place it measures from ("How far from X")."""
+    out = []
+    for n in q.names:
+        at = q.text.find(n)
+        before = [w.lower() for w in q.text[:at].split()[-2:]] if at > 0 else []
+        if not (before and before[-1] in _PLACED and before != ["according", "to"]):
+            out.append(n)
+    return out
+
+
 def _subject_fit(q: Question, s: Sentence, qt: Quantity) -> float:
     """Bonus when the quantity's clause subject is a name the question asks about, penalty for another name."""
-    if not q.names:
+    subjects = _subject_names(q)
+    if not subjects:
         return 0.0
     p = s.parsed
     subject = subject_of(p.tokens, p.names, qt.i, clause_bounds(p.tokens, qt.i, qt.j))
     if subject is None:
         return 0.0
-    asked = {w.lower() for n in q.names for w in n.split()}
+    asked = {w.lower() for n in subjects for w in n.split()}
     said = {w.lower() for w in subject.text.split()}
     other_names = aliases(s, subject)
     if _named_in(asked, said | other_names):
