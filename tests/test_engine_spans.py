@@ -37,6 +37,8 @@ Brann's partners in the regatta were Ivo Sand and Pia Roos.
 Talks on the Trans-Baltic Accord deadlocked two months ago.
 Two trains a day run to Ostby in summer.
 Olaf Dreyer keeps his boat at Oakmere, 30 miles north of Dunmore.
+The Norwegian painter Eira Vold sketched the harbour in 1930.
+The museum shows a film about World War I and the port.
 """
 
 
@@ -106,6 +108,14 @@ def test_half_of_a_hyphenated_name_is_not_a_typo(harbour_bot) -> None:
 
 def test_a_place_measured_from_is_not_the_subject(harbour_bot) -> None:
     check(harbour_bot.ask("How far from Dunmore is the boat kept?"), r"^30 miles \[1\]\.$")
+
+
+def test_a_nationality_is_a_demonym(harbour_bot) -> None:
+    check(harbour_bot.ask("What is the nationality of Eira Vold?"), r"^Norwegian \[1\]\.$")
+
+
+def test_a_roman_numeral_belongs_to_its_name(harbour_bot) -> None:
+    check(harbour_bot.ask("What war is the museum's film about?"), r"^World War I \[1\]\.$")
 
 
 def test_an_age_is_not_a_count_of_something_else(harbour_bot) -> None:

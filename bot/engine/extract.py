@@ -19,6 +19,7 @@ import re
 
 from bot.engine.evidence import Sentence
 from bot.engine.extract_names import (
+    DATELINE_DASHES,
     PLACE_PREPS,
     acronym_candidates,
     defines,
@@ -34,7 +35,7 @@ from bot.engine.extract_numbers import (
     time_word_candidates,
     vague_amount_candidates,
 )
-from bot.engine.question import PERSON_NOUNS, PLACE_NOUNS, Question
+from bot.engine.question import NUMERIC_NOUNS, PERSON_NOUNS, PLACE_NOUNS, Question
 from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
 from bot.language.names import INTERJECTIONS
 from bot.language.tokens import NEGATIONS, STOPWORDS, Token, key
@@ -50,6 +51,8 @@ _BOUNDARY_WORDS = frozenset(
 _REASON_OPENERS = ("because of", "because", "due to", "owing to", "thanks to", "since", "so that", "in order to", "as")
 
 
+MEASURE_NOUNS = frozenset("span length duration period time stretch gap size distance range".split())
+"""Asked nouns (besides the numeric ones) that a number answers ("what time span": "15 months")."""
 _KIND_OF = re.compile(r"(?i)\b(?:kind|type|sort|form|variety|breed|style)s?\s+of\b")
 _FIGURE_WORDS = frozenset("price cost range bracket rate".split())
 """Questions with these words ask for a figure, never for "billions of yuan"."""
@@ -111,6 +114,8 @@ def _phrase(q: Question, s: Sentence, i: int, j: int, where: list[int], bias: fl
     score -= 0.02 * max(0, n_content - 4)
     if q.atype == "action" and toks[i].verb:
         score += 0.1
+    elif j - i == 1 and s.parsed.tags[i] == "VERB":
+        score -= 0.2  # a lone verb ("works") names nothing
     if q.atype in ("person", "place") and not any(t.cap for t in toks[i:j]):
         head = toks[j - 1].lemma
         score += 0.05 if head in PERSON_NOUNS | PLACE_NOUNS and not _idiom(toks, j - 1) else -0.15
@@ -161,6 +166,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             or (i > i0 and tags[i - 1] == "PROPN" and tags[i] == "PROPN")
         ):
             continue  # nothing left, or a name cut in two ("contributor Chris [Anderson]")
+        if any(n.i < j < n.j or n.i < i < n.j for n in p.names):
+            continue  # "World War" out of the name "World War I"
         words = toks[i:j]
         content = [t for t in words if t.content and t.key != head]
         if not content or sum(t.key in q.keys or t.key in spelled for t in content) / len(content) > 0.5:
@@ -209,6 +216,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2  # an abbreviation in parentheses is the alias of the name before it, or an aside
         if q.atype == "person" and has_name and not person_like(toks, i, j):
             score -= 0.08
+        if i == 0 and j < len(toks) and toks[j].text in DATELINE_DASHES:
+            score -= 0.3  # "LONDON —": a dateline
         if (q.subject_wh and j <= first_anchor) or (not q.subject_wh and i > last_anchor):
             score += 0.05
         text, start, end = span(s, i, j)
@@ -304,7 +313,7 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(quantity_candidates(q, s))
             if q.atype in ("amount", "money") and not {t.lemma for t in q.tokens} & _FIGURE_WORDS:
                 vague.extend(vague_amount_candidates(q, s))
-        elif q.atype in ("entity", "other"):
+        elif q.atype in ("entity", "other") and (q.head is None or q.head in NUMERIC_NOUNS | MEASURE_NOUNS):
             out.extend(quantity_candidates(q, s))  # "What was X's circulation in 2004?" asks for a number
         if q.atype in ("person", "place", "entity", "list", "name"):
             out.extend(name_candidates(q, s))
@@ -323,6 +332,8 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
         out = [c for c in out if c.kind != "phrase" or not (is_time_phrase(c.text) or _verb_edged(c))]
     elif q.atype in ("entity", "other", "action", "list"):
         out = [c for c in out if c.kind != "phrase" or not is_time_phrase(c.text)]  # "Wednesday" is not a what
+    if q.atype in ("entity", "other", "person", "place", "name") and not (q.head in NUMERIC_NOUNS | MEASURE_NOUNS):
+        out = [c for c in out if c.kind != "phrase" or not _only_number(c)]  # "34" is no occupation
     for c in out:
         if _denied(c):
             c.score -= DENIED  # "did not take place in Harwick but in Ostby": Harwick is denied
@@ -334,6 +345,11 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
 
 DENIED = 0.3
 """Penalty of a span the sentence denies in favour of another ("not A but B")."""
+
+
+def _only_number(c: Candidate) -> bool:
+    toks = [t for t in c.sentence.parsed.tokens if c.start <= t.start and t.end <= c.end]
+    return bool(toks) and all(t.kind in ("num", "punct") for t in toks)
 
 
 def _no_one(c: Candidate) -> bool:

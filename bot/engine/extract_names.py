@@ -38,6 +38,10 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
     )
 
 
+DATELINE_DASHES = frozenset({"—", "–", "--", "-"})
+ORIGIN_NOUNS = frozenset({"nationality", "citizenship", "origin", "ethnicity", "descent"})
+DEMONYM_ENDINGS = ("ish", "ese", "ian", "an", "ch", "i", "ic")
+"""Endings of the adjectives that answer "what nationality" ("French", "Chinese", "Italian")."""
 _POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 
 
@@ -125,6 +129,10 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2  # "(Agency) --": a dateline or an aside, not what the sentence says
         if words & asked - {key(q.head or "")}:
             score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
+        if nm.i == 0 and nm.j < len(toks) and toks[nm.j].text in DATELINE_DASHES:
+            score -= 0.3  # "LONDON —": where the story was filed, not what it says
+        if q.head in ORIGIN_NOUNS:
+            score += 0.3 if nm.j - nm.i == 1 and nm.text.lower().endswith(DEMONYM_ENDINGS) else -0.1
         owner = _possessor(toks, nm.i)
         if owner is not None and key(owner) in owners:
             score += 0.2  # "Acme's Nova" answers "which Acme brands"

@@ -378,8 +378,11 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
     while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
         k += 1
-    if k + 1 < len(tokens) and tokens[k + 1].low in ("'s", "’s", "'", "’"):
-        k += 2  # "What was X's delivery total?", "What is Seres' brand called?": the owner is not the asked noun
+    n = k
+    while n + 1 < len(tokens) and tokens[n].cap and tokens[n + 1].cap:
+        n += 1  # "Ms. Hale's occupation": the whole name owns it
+    if n + 1 < len(tokens) and tokens[n + 1].low in ("'s", "’s", "'", "’"):
+        k = n + 2  # "What was X's delivery total?", "What is Seres' brand called?": the owner is not the asked noun
     while k + 1 < len(tokens) and tokens[k + 1].kind == "word" and "NOUN" in tokens[k + 1].pos and tokens[k].noun:
         k += 1  # the last noun of "delivery total"
     while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.language.quantities import NUMBER_WORDS
-from bot.language.tokens import MONTHS, STOPWORDS, TITLES, WEEKDAYS, Token
+from bot.language.tokens import AUXILIARIES, MONTHS, STOPWORDS, TITLES, WEEKDAYS, Token
 
 _JOINERS = frozenset({"of", "de", "del", "der", "van", "von", "la", "le", "du", "da", "&", "al", "bin", "y"})
 _OPENERS = frozenset({'"', "“", "‘", "'", "(", "[", ":", "—", "–", "-"})
@@ -40,6 +40,17 @@ class Name:
     def keys(self) -> list[str]:
         """Lower-case words of the name, without titles and joiners."""
         return [w.lower().rstrip(".") for w in self.text.split() if w.lower().rstrip(".") not in TITLES | _JOINERS]
+
+
+_ROMAN = frozenset({"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"})
+
+
+def _verb_next(tokens: list[Token], k: int) -> bool:
+    """Whether the token at ``k`` is a verb or an auxiliary ("... Paris I love"): "I" is then a pronoun."""
+    if k >= len(tokens):
+        return False
+    t = tokens[k]
+    return t.low in AUXILIARIES or t.low in ("'m", "’m", "'ve", "’ve", "'d", "’d", "'ll", "’ll") or "VERB" in t.pos
 
 
 def _capital(tok: Token) -> bool:
@@ -80,6 +91,8 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
             nxt = tokens[j]
             if _capital(nxt) and nxt.start - tokens[j - 1].end <= 1:
                 j += 1
+            elif nxt.text in _ROMAN and nxt.start - tokens[j - 1].end <= 1 and not _verb_next(tokens, j + 1):
+                j += 1  # "World War I", "Henry V"
             elif nxt.low == "for" and tokens[j - 1].low in _ORG_WORDS and j + 1 < n and _capital(tokens[j + 1]):
                 j += 2  # "Syrian Observatory for Human Rights"
             elif nxt.kind == "word" and nxt.text.startswith(("'", "’")) and nxt.low not in ("'s",):
