@@ -332,7 +332,7 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
         out = [c for c in out if c.kind != "phrase" or not (is_time_phrase(c.text) or _verb_edged(c))]
     elif q.atype in ("entity", "other", "action", "list"):
         out = [c for c in out if c.kind != "phrase" or not is_time_phrase(c.text)]  # "Wednesday" is not a what
-    if q.atype in ("entity", "other", "person", "place", "name") and not (q.head in NUMERIC_NOUNS | MEASURE_NOUNS):
+    if q.atype in ("entity", "other", "person", "place", "name") and q.head not in NUMERIC_NOUNS | MEASURE_NOUNS:
         out = [c for c in out if c.kind != "phrase" or not _only_number(c)]  # "34" is no occupation
     for c in out:
         if _denied(c):
