@@ -35,8 +35,9 @@ from bot.engine.extract_numbers import (
     time_word_candidates,
     vague_amount_candidates,
 )
-from bot.engine.question import NUMERIC_NOUNS, PERSON_NOUNS, PLACE_NOUNS, Question
+from bot.engine.question import Question
 from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
+from bot.engine.vocabulary import NUMERIC_NOUNS, PERSON_NOUNS, PLACE_NOUNS
 from bot.language.names import INTERJECTIONS
 from bot.language.tokens import NEGATIONS, STOPWORDS, Token, key
 

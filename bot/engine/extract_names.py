@@ -9,8 +9,9 @@ and for a place preposition before it when a place is asked. "What does X stand 
 from __future__ import annotations
 
 from bot.engine.evidence import Sentence
-from bot.engine.question import PERSON_NOUNS, Question
+from bot.engine.question import Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity, span
+from bot.engine.vocabulary import PERSON_NOUNS
 from bot.facts import clause_bounds, subject_of
 from bot.language.tokens import Token, is_month, key
 

@@ -11,8 +11,9 @@ import re
 from dataclasses import replace
 
 from bot.engine.evidence import Sentence
-from bot.engine.question import NUMERIC_NOUNS, Question
+from bot.engine.question import Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity
+from bot.engine.vocabulary import NUMERIC_NOUNS
 from bot.facts import clause_bounds, subject_of
 from bot.language.quantities import CURRENCY_WORDS, NUMBER_WORDS, Quantity, find_quantities
 from bot.language.tokens import MONTHS, is_month, key
