@@ -39,6 +39,7 @@ Two trains a day run to Ostby in summer.
 Olaf Dreyer keeps his boat at Oakmere, 30 miles north of Dunmore.
 The Norwegian painter Eira Vold sketched the harbour in 1930.
 The museum shows a film about World War I and the port.
+Most new ferries use LNG engines, and Tern Engines supplied the engines for the Gull.
 """
 
 
@@ -116,6 +117,11 @@ def test_a_nationality_is_a_demonym(harbour_bot) -> None:
 
 def test_a_roman_numeral_belongs_to_its_name(harbour_bot) -> None:
     check(harbour_bot.ask("What war is the museum's film about?"), r"^World War I \[1\]\.$")
+
+
+def test_the_subject_of_the_asked_verb_answers_who_and_a_clause_is_nobody(harbour_bot) -> None:
+    a = harbour_bot.ask("Who supplied the engines for the Gull?")
+    check(a, r"^Tern Engines \[1\]\.$")  # a name may share a common noun with the question ("engines")
 
 
 def test_an_age_is_not_a_count_of_something_else(harbour_bot) -> None:

@@ -288,10 +288,13 @@ def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:
 
 
 def _verb_edged(c: Candidate) -> bool:
-    """Whether a phrase starts or ends with a verb ("murmured the Doctor"): not a name of someone or somewhere."""
+    """Whether a phrase has a verb at its edge ("murmured the Doctor") or inside ("projects use LFP").
+
+    Such a phrase is a clause, not the name of someone or somewhere.
+    """
     p = c.sentence.parsed
     inside = [k for k, t in enumerate(p.tokens) if c.start <= t.start and t.end <= c.end]
-    return bool(inside) and (p.tags[inside[0]] == "VERB" or p.tags[inside[-1]] == "VERB")
+    return any(p.tags[k] == "VERB" for k in inside)
 
 
 def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:

@@ -80,8 +80,8 @@ def expansion_keys(q: Question, s: Sentence) -> set[str]:
 
 def _verb_subject(q: Question, s: Sentence, where: list[int]) -> object | None:
     """The name the sentence makes the subject of the question's verb ("Changan, through X, invested")."""
-    toks = s.parsed.tokens
-    verbs = [i for i in where if "VERB" in toks[i].pos]
+    toks, tags = s.parsed.tokens, s.parsed.tags
+    verbs = [i for i in where if tags[i] == "VERB"] or [i for i in where if "VERB" in toks[i].pos]
     if not verbs:
         return None
     v = verbs[0]
@@ -128,8 +128,11 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2  # "Harmony Intelligent Mobility Alliance (HIMA)": the short form is the alias
         elif nm.i >= 1 and toks[nm.i - 1].text == "(" and nm.j < len(toks) and toks[nm.j].text == ")":
             score -= 0.2  # "(Agency) --": a dateline or an aside, not what the sentence says
-        if words & asked - {key(q.head or "")}:
-            score -= 0.3  # "Valtera Cells" does not answer a question about Valtera
+        shared = words & asked - {key(q.head or "")}
+        if shared & q.name_keys or any(
+            t.key in shared and "NOUN" not in t.pos for t in toks[nm.i : nm.j]
+        ):  # fmt: skip
+            score -= 0.3  # "Valtera Cells" does not answer a question about Valtera (but it may be about "cells")
         if nm.i == 0 and nm.j < len(toks) and toks[nm.j].text in DATELINE_DASHES:
             score -= 0.3  # "LONDON —": where the story was filed, not what it says
         if q.head in ORIGIN_NOUNS:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.engine import compute, summary
 from bot.engine.conversation import resolve
-from bot.engine.decide import judge, yes_or_no
+from bot.engine.decide import MIN_SENTENCE, judge, yes_or_no
 from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import REASON_OPENERS, explain, following, leans_on_previous, reason_in, wants_explanation
 from bot.engine.extract import Candidate, candidates
@@ -113,6 +113,11 @@ def _answer(w: Work) -> Answer:
         found = [c for c in found if not _repeats(c.text, w.resolved.exclude)]
     best = found[0] if found else None
     verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0, w.resolved.followup)
+    if not verdict.ok and q.atype == "count" and not verdict.missing and verdict.disclosed and top:
+        listed = top[0].matched & q.keys and top[0].score >= MIN_SENTENCE
+        counted = count_listed(w, top) if listed else None  # no figure, but a list to count
+        if counted is not None:
+            return counted
     if not verdict.ok:
         return _refuse(w, verdict.why, quoted=None if verdict.disclosed else w.ev.sentences[0])
     if q.atype in ("yesno", "choice"):

@@ -71,6 +71,13 @@ def tag(tokens: list[Token]) -> list[str]:
     return tags
 
 
+_NOT_PLURAL = frozenset("sales news series sports arms goods earnings savings means species physics economics".split())
+
+
+def _plural(low: str) -> bool:
+    return low.endswith("s") and not low.endswith(("ss", "us", "is")) and low not in _NOT_PLURAL
+
+
 def _choose(t: Token, prev: str, prev_low: str) -> str:
     pos = t.pos
     if len(pos) == 1:
@@ -84,6 +91,8 @@ def _choose(t: Token, prev: str, prev_low: str) -> str:
         return "VERB"
     if prev in ("NOUN", "PROPN") and "VERB" in pos and t.low.endswith(("ed", "s")):
         return "VERB"
+    if prev == "NOUN" and "VERB" in pos and t.low == t.lemma and _plural(prev_low):
+        return "VERB"  # "projects use", "rivers meet": a plural noun and the verb that agrees with it
     if "NOUN" in pos:
         return "NOUN"
     if "ADJ" in pos:
