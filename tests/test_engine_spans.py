@@ -40,6 +40,7 @@ Olaf Dreyer keeps his boat at Oakmere, 30 miles north of Dunmore.
 The Norwegian painter Eira Vold sketched the harbour in 1930.
 The museum shows a film about World War I and the port.
 Most new ferries use LNG engines, and Tern Engines supplied the engines for the Gull.
+Ms. Hale, 34, lives in Ostby. She works as the finance director of the Harbour Board.
 """
 
 
@@ -122,6 +123,11 @@ def test_a_roman_numeral_belongs_to_its_name(harbour_bot) -> None:
 def test_the_subject_of_the_asked_verb_answers_who_and_a_clause_is_nobody(harbour_bot) -> None:
     a = harbour_bot.ask("Who supplied the engines for the Gull?")
     check(a, r"^Tern Engines \[1\]\.$")  # a name may share a common noun with the question ("engines")
+
+
+def test_an_occupation_is_what_someone_works_as(harbour_bot) -> None:
+    a = harbour_bot.ask("What is Ms. Hale's occupation?")
+    check(a, r"^Finance director of the Harbour Board \[1\]\.$")  # not her age, nor "lives"
 
 
 def test_an_age_is_not_a_count_of_something_else(harbour_bot) -> None:

@@ -265,6 +265,28 @@ def head_candidates(q: Question, s: Sentence) -> list[Candidate]:
     return out
 
 
+JOB_NOUNS = frozenset("occupation job profession career role position work trade vocation".split())
+"""Asked nouns answered by what a sentence says someone works *as* ("works as the finance director")."""
+ROLE_BONUS = 0.6
+"""An "as the <role>" phrase is exactly what a job question asks for, wherever it stands in the sentence."""
+
+
+def role_candidates(q: Question, s: Sentence) -> list[Candidate]:
+    """What someone works or serves as: the noun phrase after "as a/an/the" ("as the finance director")."""
+    toks, out = s.parsed.tokens, []
+    for i in range(len(toks) - 2):
+        if toks[i].low != "as" or toks[i + 1].low not in ("a", "an", "the", "its", "his", "her", "their"):
+            continue
+        j = i + 2
+        while j < len(toks) and j - i < 2 + MAX_PHRASE and not _is_boundary(toks[j]):
+            j += 1
+        a, b = _trim(toks, i + 2, j)
+        if b > a and toks[b - 1].noun:
+            text, start, end = span(s, a, b)
+            out.append(Candidate(text, start, end, s, s.score + ROLE_BONUS, "phrase"))
+    return out
+
+
 def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """The clause after "because", "due to", "so that"... in a sentence."""
     toks = s.parsed.tokens
@@ -326,6 +348,8 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(run_candidates(q, s))
         if q.atype == "reason":
             out.extend(reason_candidates(q, s))
+        if q.head in JOB_NOUNS:
+            out.extend(role_candidates(q, s))
         if q.head and q.atype in ("entity", "other", "person", "place"):
             out.extend(head_candidates(q, s))
         if q.atype in ("date", "time", "duration"):
