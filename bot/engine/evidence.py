@@ -28,7 +28,7 @@ CHUNKS = 5
 """Chunks retrieved per question."""
 NEAREST = 8
 """Sentences taken by vector search on top of those in the chunks."""
-W_DENSE, W_LEXICAL, W_CHUNK, W_NAMES = 0.55, 0.4, 0.08, 0.15
+W_DENSE, W_LEXICAL, W_CHUNK, W_NAMES = 0.6, 0.4, 0.08, 0.15
 WINDOW_BEFORE, WINDOW_AFTER = 600, 1500
 """Characters around the previous answer whose sentences a follow-up always considers."""
 GUESSED_WEIGHT = 0.35
