@@ -12,6 +12,8 @@ import pytest
 from conftest import corpus_bot
 from test_engine import check
 
+from bot.models import Answer
+
 HARBOUR = """\
 The monitoring group, the Coastal Observatory for Marine Safety, said the storm was the worst in a decade.
 Nordline claims seven out of every 10 ferry bookings on the northern coast.
@@ -42,6 +44,15 @@ The museum shows a film about World War I and the port.
 Most new ferries use LNG engines, and Tern Engines supplied the engines for the Gull.
 Ms. Hale, 34, lives in Ostby. She works as the finance director of the Harbour Board.
 """
+
+
+def _turn(answer: Answer) -> list[dict]:
+    """The chat history of one exchange, as the UI and the API pass it."""
+    cited = [c.model_dump() for c in answer.citations]
+    return [
+        {"role": "user", "content": answer.question},
+        {"role": "assistant", "content": answer.text, "citations": cited},
+    ]
 
 
 @pytest.fixture
@@ -141,21 +152,13 @@ def test_a_demonym_names_its_place(harbour_bot) -> None:
 def test_a_follow_up_number_is_read_although_the_guessed_subject_is_not_its_subject(harbour_bot) -> None:
     first = harbour_bot.ask("What village was Tomas Brann's farm near?")
     check(first, r"Oakmere")
-    history = [
-        {"role": "user", "content": "What village was Tomas Brann's farm near?"},
-        {"role": "assistant", "content": first.text, "citations": [c.model_dump() for c in first.citations]},
-    ]
-    check(harbour_bot.ask("How many acres was it?", history), r"^40-acre \[1\]\.$")
+    check(harbour_bot.ask("How many acres was it?", _turn(first)), r"^40-acre \[1\]\.$")
 
 
 def test_who_else_asks_again_without_the_previous_answer(harbour_bot) -> None:
     first = harbour_bot.ask("Who was Brann's partner in the regatta?")
     check(first, r"Ivo Sand|Pia Roos")
-    history = [
-        {"role": "user", "content": "Who was Brann's partner in the regatta?"},
-        {"role": "assistant", "content": first.text, "citations": [c.model_dump() for c in first.citations]},
-    ]
-    again = harbour_bot.ask("Who else?", history)
+    again = harbour_bot.ask("Who else?", _turn(first))
     check(again, r"Ivo Sand|Pia Roos")
     assert again.text.split(" [")[0] not in first.text
 
