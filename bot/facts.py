@@ -162,7 +162,7 @@ def subject_of(tokens: list[Token], names: list[Name], q_i: int, clause: tuple[i
         before = [n for n in names if n.j == a - 2]
         placed = before and before[0].i >= 1 and tokens[before[0].i - 1].low in _PLACE_PREPOSITIONS
         if before and not placed:
-            return before[0]  # "the derailment in Philadelphia, which killed eight": not Philadelphia
+            return before[0]  # "the collision in Dunmore, which injured eleven": not Dunmore
     return None
 
 

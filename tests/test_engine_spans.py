@@ -166,7 +166,7 @@ def test_who_else_asks_again_without_the_previous_answer(harbour_bot) -> None:
 @pytest.mark.parametrize(
     ("question", "atype", "head"),
     [
-        ("What is Seres' car brand called?", "name", "brand"),  # a plural possessive owns the asked noun
+        ("What is Nordvik' car brand called?", "name", "brand"),  # a plural possessive owns the asked noun
         ("What is the name of the monitoring group?", "name", "group"),
         ("What is the name of the doctor?", "person", "doctor"),
         ("What types of jobs did the city lose?", "entity", "job"),  # a kind, not a list of names

@@ -69,7 +69,7 @@ def _between(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None
             return None
         expression = f"abs(({db[0]} * 12 + {db[1]}) - ({da[0]} * 12 + {da[1]}))"
     else:
-        if ya is None and yb is None:  # "on 12 July" and "on 29 July": one unnamed year, days apart all the same
+        if ya is None and yb is None:  # "on 3 May" and "on 20 May": one unnamed year, days apart all the same
             da, db = (UNNAMED_YEAR, da[1], da[2]), (UNNAMED_YEAR, db[1], db[2])
         oa = date_ordinal(_with_year(a.quantity, da[0]))
         ob = date_ordinal(_with_year(b.quantity, db[0]))

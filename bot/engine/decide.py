@@ -76,7 +76,7 @@ _DEMONYM_ENDINGS = ("ans", "ns", "an", "n", "s")
 
 
 def _demonym_of_known(word: str, index_known: Callable[[str], bool]) -> bool:
-    """Whether a word is a demonym or plural of a word the index knows ("Alaskans" of "Alaska"): a few lookups."""
+    """Whether a word is a demonym or plural of a word the index knows ("Kenyans" of "Kenya"): a few lookups."""
     return any(word.endswith(e) and len(word) - len(e) >= 4 and index_known(word[: -len(e)]) for e in _DEMONYM_ENDINGS)
 
 

@@ -210,7 +210,7 @@ def gather(
         prev = before.get(rec.id)
         carried: set[str] = set()
         if prev is not None and name_keys and _refers_back(p.tokens):
-            carried = (name_keys & parse(prev).keys) - s.matched  # "The group filed ..." after "the A.C.L.U. said"
+            carried = (name_keys & parse(prev).keys) - s.matched  # "The group filed ..." after "the Harbour Union said"
         lexical = sum(weights[k] for k in s.matched) + CARRIED * sum(weights.get(k, 0.0) for k in carried)
         s.lexical = lexical / total
         if name_sets:

@@ -148,7 +148,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
     first_anchor, last_anchor = min(where), max(where)
     out = []
     names = q.name_keys
-    spelled = expansion_keys(q, s)  # "Organisation of African Unity" when the question says "OAU"
+    spelled = expansion_keys(q, s)  # "Old Pilots Guild" when the question says "OPG"
     for c in p.chunks:
         if q.atype in ("person", "name", "place") and "NUM" in tags[c.i : c.j]:
             continue
@@ -215,7 +215,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if q.atype == "person" and has_name and not person_like(toks, i, j):
             score -= 0.08
         if i == 0 and j < len(toks) and toks[j].text in DATELINE_DASHES:
-            score -= 0.3  # "LONDON —": a dateline
+            score -= 0.3  # "BERGEN —": a dateline
         if (q.subject_wh and j <= first_anchor) or (not q.subject_wh and i > last_anchor):
             score += 0.05
         text, start, end = span(s, i, j)
@@ -246,7 +246,7 @@ def head_candidates(q: Question, s: Sentence) -> list[Candidate]:
             b += 1
         nm = next((n for n in s.parsed.names if n.i == b), None) if b > 0 else None
         if nm is not None and not ({key(w) for w in nm.text.split()} & q.keys):
-            text, start, end = span(s, nm.i, nm.j)  # an apposition: "the monitoring group, the Syrian Observatory"
+            text, start, end = span(s, nm.i, nm.j)  # an apposition: "the monitoring group, the Coastal Observatory"
             out.append(Candidate(text, start, end, s, s.score + 0.45, "name"))
         a = i
         while a > 0 and i - a < 3 and toks[a - 1].kind == "word" and not toks[a - 1].stop and not toks[a - 1].verb:
@@ -254,22 +254,22 @@ def head_candidates(q: Question, s: Sentence) -> list[Candidate]:
                 break
             a -= 1
         if a < i and a >= 2 and toks[a - 1].text == "-" and toks[a - 2].end == toks[a - 1].start == toks[a].start - 1:
-            a -= 2  # "600-acre dairy", not "acre dairy"
+            a -= 2  # "40-acre sheep", not "acre sheep"
         if a < i:
             text, start, end = span(s, a, i)
-            bonus = 0.45 if _KIND_OF.search(q.text) else 0.25  # "what kind of farm": "dairy [farm]"
+            bonus = 0.45 if _KIND_OF.search(q.text) else 0.25  # "what kind of farm": "sheep [farm]"
             out.append(Candidate(text, start, end, s, s.score + bonus, "phrase"))
     return out
 
 
 JOB_NOUNS = frozenset("occupation job profession career role position work trade vocation".split())
-"""Asked nouns answered by what a sentence says someone works *as* ("works as the finance director")."""
+"""Asked nouns answered by what a sentence says someone works *as* ("works as the harbour master")."""
 ROLE_BONUS = 0.6
 """An "as the <role>" phrase is exactly what a job question asks for, wherever it stands in the sentence."""
 
 
 def role_candidates(q: Question, s: Sentence) -> list[Candidate]:
-    """What someone works or serves as: the noun phrase after "as a/an/the" ("as the finance director")."""
+    """What someone works or serves as: the noun phrase after "as a/an/the" ("as the harbour master")."""
     toks, out = s.parsed.tokens, []
     for i in range(len(toks) - 2):
         if toks[i].low != "as" or toks[i + 1].low not in ("a", "an", "the", "its", "his", "her", "their"):

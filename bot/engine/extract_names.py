@@ -35,7 +35,7 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
         or (before in PERSON_CUES_AFTER and i >= 2 and toks[i - 2].kind == "punct")  # '"...," said Mr. X'
         or after in PERSON_CUES_AFTER
         or (after2 in ("a", "the", "who"))
-        or (bool(after2) and toks[j + 1].lemma in PERSON_NOUNS)  # "Bob Spitz, journalist and author"
+        or (bool(after2) and toks[j + 1].lemma in PERSON_NOUNS)  # "Ann Berg, journalist and author"
     )
 
 
@@ -59,19 +59,19 @@ def _head_owners(q: Question) -> set[str]:
     for h, t in enumerate(toks):
         if q.head and t.lemma == q.head and h >= 1:
             while h >= 2 and toks[h - 1].kind == "word" and not toks[h - 1].cap and toks[h - 1].noun:
-                h -= 1  # "Seres' car brand": past the nouns of the compound
+                h -= 1  # "the Joneses' car brand": past the nouns of the compound
             k = h - 1 if toks[h - 1].low not in _POSSESSIVE else h - 2
             return {toks[k].key} if k >= 0 and toks[k].cap and toks[k].low not in ("which", "what") else set()
     return set()
 
 
 def _initials(text: str) -> str:
-    """The initials of a name's capitalised words ("Organisation of African Unity" -> "oau")."""
+    """The initials of a name's capitalised words ("Old Pilots Guild" -> "opg")."""
     return "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
 
 
 def expansion_keys(q: Question, s: Sentence) -> set[str]:
-    """Keys of the words of a sentence's names that spell out an abbreviation of the question ("OAU")."""
+    """Keys of the words of a sentence's names that spell out an abbreviation of the question ("OPG")."""
     short = {n.lower() for n in q.names if n.isupper() and 2 <= len(n) <= 6}
     if not short:
         return set()
@@ -103,7 +103,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if any(is_month(w) for w in words):
             continue
         if _initials(nm.text) in asked_short:
-            continue  # "Organisation of African Unity" is the question's own "OAU"
+            continue  # "Old Pilots Guild" is the question's own "OPG"
         score = s.score + 0.3 * proximity(nm.i, nm.j, where, q, s)
         before = toks[nm.i - 1].low if nm.i > 0 else ""
         if q.atype == "place":
@@ -132,9 +132,9 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if shared & q.name_keys or any(
             t.key in shared and "NOUN" not in t.pos for t in toks[nm.i : nm.j]
         ):  # fmt: skip
-            score -= 0.3  # "Valtera Cells" does not answer a question about Valtera (but it may be about "cells")
+            score -= 0.3  # "Tern Engines" does not answer a question about Tern (but it may be about "engines")
         if nm.i == 0 and nm.j < len(toks) and toks[nm.j].text in DATELINE_DASHES:
-            score -= 0.3  # "LONDON —": where the story was filed, not what it says
+            score -= 0.3  # "BERGEN —": where the story was filed, not what it says
         if q.head in ORIGIN_NOUNS:
             score += 0.3 if nm.j - nm.i == 1 and nm.text.lower().endswith(DEMONYM_ENDINGS) else -0.1
         owner = _possessor(toks, nm.i)

@@ -39,7 +39,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
         if q.atype == "age" and qt.unit is not None and key(qt.unit) not in _AGE_UNITS:
-            continue  # "three episodes" is no age
+            continue  # "three boats" is no age
         if qt.value is not None and qt.value in question_values:
             continue  # "a family of four": the question's own number is not the answer
         fit = _subject_fit(q, s, qt)
@@ -64,13 +64,13 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if qt.kind == "count":
             tail = _RATIO_TAIL.match(s.record.text, end - s.record.start)
             if tail and _is_number(tail.group("n")):
-                end = s.record.start + tail.end()  # "13 of his last 16", "nine out of every 10"
+                end = s.record.start + tail.end()  # "9 of her last 12", "seven out of every 10"
                 text = s.record.text[start - s.record.start : end - s.record.start]
                 counted = s.record.text[tail.end() :].split()[:1]
                 if q.head and counted and key(counted[0].strip(".,;:")) == key(q.head) and qt.unit is None:
-                    score += 0.3  # "nine out of every 10 searches" counts searches
+                    score += 0.3  # "seven out of every 10 bookings" counts bookings
             elif _RATIO_HEAD.search(s.record.text[max(0, start - s.record.start - 40) : start - s.record.start]):
-                score -= 0.3  # the 10 of "nine out of every 10" is the base, not the count
+                score -= 0.3  # the 10 of "seven out of every 10" is the base, not the count
         out.append(Candidate(text, start, end, s, score, "quantity", qt))
     del toks
     return out
@@ -122,7 +122,7 @@ def _entity_names(q: Question) -> set[str]:
 
 
 def _named_in(entities: set[str], keys: set[str]) -> bool:
-    """Whether a sentence names one of the question's names, a demonym matching its place ("Alaskan", "Alaska")."""
+    """Whether a sentence names one of the question's names, a demonym matching its place ("Kenyan", "Kenya")."""
     if entities & keys:
         return True
     return any(len(k) >= 4 and e.startswith(k) and len(e) - len(k) <= 3 for e in entities for k in keys)
@@ -295,6 +295,6 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if q.atype == "date" and _DEICTIC.search(span_text):
             score -= 0.2 if _has_written_date(s) else 0.1  # "this week" says less than a written date
         if q.atype == "date" and _CLOCK.search(span_text) and _has_written_date(s):
-            score -= 0.2  # "11:35 p.m." answers "at what time", a written date answers "when"
+            score -= 0.2  # "9:15 p.m." answers "at what time", a written date answers "when"
         out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
     return out

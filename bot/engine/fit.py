@@ -1,6 +1,6 @@
 """Fit stage: candidates that cannot be of the asked type are dropped or marked down.
 
-A time phrase is no who/what, a clause ("projects use LFP") or a greeting ("Howdy, Mr. Brice") is
+A time phrase is no who/what, a clause ("ferries use LNG") or a greeting ("Howdy, Captain") is
 nobody, a bare number is no occupation, and "A" in "not A but B" is denied.
 """
 
@@ -29,12 +29,12 @@ def fit(q: Question, out: list[Candidate]) -> list[Candidate]:
         if _denied(c):
             c.score -= DENIED  # "did not take place in Harwick but in Ostby": Harwick is denied
         if q.atype in ("person", "name") and c.kind == "phrase" and _no_one(c):
-            c.score -= DENIED  # "Oh", "Poor", "Howdy, Mr. Brice": an exclamation or an adjective is nobody
+            c.score -= DENIED  # "Oh", "Howdy, Captain": an exclamation or an adjective is nobody
     return out
 
 
 def _verb_edged(c: Candidate) -> bool:
-    """Whether a phrase has a verb at its edge ("murmured the Doctor") or inside ("projects use LFP").
+    """Whether a phrase has a verb at its edge ("murmured the Doctor") or inside ("ferries use LNG").
 
     Such a phrase is a clause, not the name of someone or somewhere.
     """

@@ -106,7 +106,7 @@ def _answer(w: Work) -> Answer:
         further = [s for s in w.ev.top(TYPED_SENTENCES)[TOP_SENTENCES:] if s.record.source in docs]
         wider = candidates(q, further)  # "How old is X?": the age is further down the same document
         found = [c for c in wider if c.kind == "quantity"] + found
-    named = _pronoun_referent(w, top, found)  # "It was established ... replacing the OAU": what "it" is
+    named = _pronoun_referent(w, top, found)  # "It was created ... to replace the OPG": what "it" is
     if named is not None:
         found = [named, *found]
     if w.resolved.exclude:

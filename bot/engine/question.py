@@ -246,7 +246,7 @@ def analyse(text: str) -> Question:
             elif head in NUMERIC_NOUNS:
                 atype = "number"  # "What was X's delivery total?"
             named = _named_noun(tokens, wh_i + 2) if head in ("name", "title") else None
-            if named:  # "the name of the monitoring group" asks for a group's name, not a person's
+            if named:  # "the name of the harbour authority" asks for a group's name, not a person's
                 head = named
                 atype = _type_of_noun(named) if _type_of_noun(named) in ("person", "place") else "name"
         if head is None:
@@ -335,7 +335,7 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     while n + 1 < len(tokens) and tokens[n].cap and tokens[n + 1].cap:
         n += 1  # "Ms. Hale's occupation": the whole name owns it
     if n + 1 < len(tokens) and tokens[n + 1].low in ("'s", "’s", "'", "’"):
-        k = n + 2  # "What was X's delivery total?", "What is Seres' brand called?": the owner is not the asked noun
+        k = n + 2  # "What was X's delivery total?", "What is the Joneses' brand called?": the owner is not the asked noun
     while k + 1 < len(tokens) and tokens[k + 1].kind == "word" and "NOUN" in tokens[k + 1].pos and tokens[k].noun:
         k += 1  # the last noun of "delivery total"
     while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:

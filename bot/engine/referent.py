@@ -1,8 +1,8 @@
 """Referents: who "It" or "He" is when the best sentence opens on a pronoun.
 
-"What replaced the OAU?" is answered by "It was established in 2001 ... with the aim of replacing the
-OAU" only through the sentence before it, which names "it" ("The African Union (AU) is a continental
-union ..."). The referent is the name that opens that sentence, found with one bounded read.
+"What replaced the guild?" is answered by "It was created in 1921 to replace the old guild" only
+through the sentence before it, which names "it" ("The Harbour Board is the port's governing body.").
+The referent is the name that opens that sentence, found with one bounded read.
 """
 
 from __future__ import annotations

@@ -118,11 +118,11 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
 
 
 WHERE_PREPOSITIONS = frozenset("in at on near to from inside outside under behind beside across into onto by".split())
-"""Prepositions kept before a place answer: "Where?" - "On Miss Crane's doorstep", "At the gate"."""
+"""Prepositions kept before a place answer: "Where?" - "On the doorstep", "At the gate"."""
 
 
 def with_preposition(c: Candidate) -> Candidate:
-    """A place answer with the preposition that places it ("In Bethel"), when the sentence has one."""
+    """A place answer with the preposition that places it ("In Ostby"), when the sentence has one."""
     toks = c.sentence.parsed.tokens
     at = next((k for k, t in enumerate(toks) if t.start == c.start), None)
     if not at:

@@ -28,7 +28,7 @@ def correct(text: str, index: IndexView) -> str:
             return word  # an English word, or a form of a word the documents use ("Americans")
         nxt = _WORD.match(m.string, m.end() + 1) if m.string[m.end() : m.end() + 1] in (" ", "-") else None
         if nxt and index.idf(key(f"{low}-{nxt.group(0).lower()}")) > 0:
-            return word  # "trans Pacific": half of the documents' "Trans-Pacific", not a typo of "trains"
+            return word  # "trans Baltic": half of the documents' "Trans-Baltic", not a typo of "trains"
         better = index.correction(low)
         if not better:
             return word

@@ -92,7 +92,7 @@ def _choose(t: Token, prev: str, prev_low: str) -> str:
     if prev in ("NOUN", "PROPN") and "VERB" in pos and t.low.endswith(("ed", "s")):
         return "VERB"
     if prev == "NOUN" and "VERB" in pos and t.low == t.lemma and _plural(prev_low):
-        return "VERB"  # "projects use", "rivers meet": a plural noun and the verb that agrees with it
+        return "VERB"  # "ferries use", "rivers meet": a plural noun and the verb that agrees with it
     if "NOUN" in pos:
         return "NOUN"
     if "ADJ" in pos:

@@ -22,7 +22,7 @@ _ORG_WORDS = frozenset(
     "department agency fund alliance coalition network union league bureau board ministry school college "
     "university academy campaign party federation organization organisation secretary movement front".split()
 )
-"""Words after which "for" stays inside a name ("Center for Law and Economics", "Fund for Peace")."""
+"""Words after which "for" stays inside a name ("Institute for Marine Research", "Fund for Peace")."""
 INTERJECTIONS = _INTERJECTIONS = frozenset("oh ah yes no well hello howdy hey alas okay ok dear".split())
 
 
@@ -94,7 +94,7 @@ def find_names(tokens: list[Token], text: str = "", offset: int = 0) -> list[Nam
             elif nxt.text in _ROMAN and nxt.start - tokens[j - 1].end <= 1 and not _verb_next(tokens, j + 1):
                 j += 1  # "World War I", "Henry V"
             elif nxt.low == "for" and tokens[j - 1].low in _ORG_WORDS and j + 1 < n and _capital(tokens[j + 1]):
-                j += 2  # "Syrian Observatory for Human Rights"
+                j += 2  # "Coastal Observatory for Marine Safety"
             elif nxt.kind == "word" and nxt.text.startswith(("'", "’")) and nxt.low not in ("'s",):
                 j += 1  # O'Brien
             elif (nxt.low in _JOINERS and j + 1 < n and _capital(tokens[j + 1]) and not _ordinary(tokens[j + 1])) or (
