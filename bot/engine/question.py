@@ -335,7 +335,7 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     while n + 1 < len(tokens) and tokens[n].cap and tokens[n + 1].cap:
         n += 1  # "Ms. Hale's occupation": the whole name owns it
     if n + 1 < len(tokens) and tokens[n + 1].low in ("'s", "’s", "'", "’"):
-        k = n + 2  # "What was X's delivery total?", "What is the Joneses' brand called?": the owner is not the asked noun
+        k = n + 2  # "X's delivery total", "the Joneses' brand": the owner is not the asked noun
     while k + 1 < len(tokens) and tokens[k + 1].kind == "word" and "NOUN" in tokens[k + 1].pos and tokens[k].noun:
         k += 1  # the last noun of "delivery total"
     while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:
