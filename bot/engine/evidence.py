@@ -142,6 +142,30 @@ class Evidence:
         return best[1] if best else None
 
 
+ADJACENT_WINDOW = 600
+"""Characters read before or after a sentence to find its neighbour when the evidence lacks it."""
+
+
+def adjacent(index: IndexView, ev: Evidence, s: Sentence, step: int) -> Sentence | None:
+    """The sentence right before (``step=-1``) or after ``s`` in its document.
+
+    Taken from the evidence when gathered, else found with one bounded read of the index.
+    """
+    near = ev.neighbour(s, step)
+    if near is not None:
+        return near
+    r = s.record
+    lo, hi = (max(0, r.start - ADJACENT_WINDOW), r.start) if step < 0 else (r.end, r.end + ADJACENT_WINDOW)
+    found = None
+    for rec, vec in index.sentences_between(r.source, lo, hi):
+        gap = r.start - rec.end if step < 0 else rec.start - r.end
+        if 0 <= gap <= 3:
+            found = Sentence(rec, np.asarray(vec, dtype=np.float32))
+            if step > 0:
+                break
+    return found
+
+
 def term_weights(q: Question, index: IndexView) -> dict[str, float]:
     """Weight of each question term: its own weight times its rarity in the index."""
     out: dict[str, float] = {}

@@ -12,9 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
-from bot.engine.evidence import Evidence, Sentence
+from bot.engine.evidence import Evidence, Sentence, adjacent
 from bot.engine.index import IndexView
 from bot.engine.question import Question
 from bot.engine.spans import Candidate, anchors
@@ -137,20 +135,9 @@ _CAUSE = re.compile(
 )
 
 
-FOLLOWING_WINDOW = 600
-"""Characters after a sentence read to find the one that follows it."""
-
-
 def following(index: IndexView, ev: Evidence, s: Sentence) -> Sentence | None:
-    """The sentence right after ``s`` in its document (from the evidence, else one bounded read)."""
-    nxt = ev.neighbour(s, 1)
-    if nxt is not None:
-        return nxt
-    r = s.record
-    for rec, vec in index.sentences_between(r.source, r.end, r.end + FOLLOWING_WINDOW):
-        if rec.start >= r.end and rec.start - r.end <= 3:
-            return Sentence(rec, np.asarray(vec, dtype=np.float32))
-    return None
+    """The sentence right after ``s`` in its document."""
+    return adjacent(index, ev, s, 1)
 
 
 def reason_in(s: Sentence, q: Question | None = None) -> Candidate | None:

@@ -39,7 +39,7 @@ def _verb_edged(c: Candidate) -> bool:
     Such a phrase is a clause, not the name of someone or somewhere.
     """
     p = c.sentence.parsed
-    inside = [k for k, t in enumerate(p.tokens) if c.start <= t.start and t.end <= c.end]
+    inside = _inside(c)
     return any(p.tags[k] == "VERB" for k in inside)
 
 
@@ -48,13 +48,13 @@ DENIED = 0.3
 
 
 def _only_number(c: Candidate) -> bool:
-    toks = [t for t in c.sentence.parsed.tokens if c.start <= t.start and t.end <= c.end]
+    toks = [c.sentence.parsed.tokens[k] for k in _inside(c)]
     return bool(toks) and all(t.kind in ("num", "punct") for t in toks)
 
 
 def _no_one(c: Candidate) -> bool:
     """Whether a phrase opens on an interjection, or is one word that is only an adjective."""
-    toks = [t for t in c.sentence.parsed.tokens if c.start <= t.start and t.end <= c.end]
+    toks = [c.sentence.parsed.tokens[k] for k in _inside(c)]
     if not toks:
         return False
     first = toks[0]
@@ -63,10 +63,15 @@ def _no_one(c: Candidate) -> bool:
 
 def _denied(c: Candidate) -> bool:
     toks = c.sentence.parsed.tokens
-    inside = [k for k, t in enumerate(toks) if c.start <= t.start and t.end <= c.end]
+    inside = _inside(c)
     if not inside:
         return False
     a, b = inside[0], inside[-1] + 1
     after = [t.low for t in toks[b : b + 2]]
     before = [t.low for t in toks[max(0, a - 6) : a]]
     return "but" in after and any(w in NEGATIONS for w in before)
+
+
+def _inside(c: Candidate) -> list[int]:
+    """Indices of the sentence's tokens that a candidate spans."""
+    return [k for k, t in enumerate(c.sentence.parsed.tokens) if c.start <= t.start and t.end <= c.end]

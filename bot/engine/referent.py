@@ -7,9 +7,7 @@ The referent is the name that opens that sentence, found with one bounded read.
 
 from __future__ import annotations
 
-import numpy as np
-
-from bot.engine.evidence import Evidence, Sentence
+from bot.engine.evidence import Evidence, Sentence, adjacent
 from bot.engine.index import IndexView
 from bot.engine.question import Question
 from bot.engine.spans import Candidate, anchors, span
@@ -20,23 +18,13 @@ PRONOUN_TYPES = {
     "they": ("entity", "name", "person", "other"),
 }  # fmt: skip
 """Subject pronouns, and the question types whose answer each may stand for."""
-PRECEDING_WINDOW = 600
-"""Characters read back from a sentence to find the one before it."""
 OPENING = 4
 """A referent must stand within this many tokens of its sentence's start (it is that sentence's subject)."""
 
 
 def preceding(index: IndexView, ev: Evidence, s: Sentence) -> Sentence | None:
-    """The sentence right before ``s`` in its document (from the evidence, else one bounded read)."""
-    before = ev.neighbour(s, -1)
-    if before is not None:
-        return before
-    r = s.record
-    found = None
-    for rec, vec in index.sentences_between(r.source, max(0, r.start - PRECEDING_WINDOW), r.start):
-        if rec.end <= r.start and r.start - rec.end <= 3:
-            found = Sentence(rec, np.asarray(vec, dtype=np.float32))
-    return found
+    """The sentence right before ``s`` in its document."""
+    return adjacent(index, ev, s, -1)
 
 
 def opens_on_pronoun(q: Question, s: Sentence) -> bool:
