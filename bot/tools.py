@@ -137,7 +137,7 @@ def convert_currency(index: IndexView, amount: float, from_currency: str, to_cur
         ``{"status": "converted", "converted", "rate", "rate_source"}`` or ``{"status": "no_rate"}``.
 
     """
-    from bot.engine.derived import CURRENCY_NAMES, rate_in
+    from bot.engine.exchange import CURRENCY_NAMES, rate_in
 
     src, dst = currency_code(from_currency), currency_code(to_currency)
     if not src or not dst:

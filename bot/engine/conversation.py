@@ -27,6 +27,13 @@ _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*\??\s*$
 _AND = re.compile(r"^\s*(?:and|also|then|so)\b[\s,]*(.*?)\s*\??\s*$", re.IGNORECASE)
 _PREP_TAIL = re.compile(r"^(in|on|for|of|with|at|from|to|by)\s+(.+)$", re.IGNORECASE)
 _CITE = re.compile(r"\s*\[\d+\]")
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1, "former": 0, "latter": -1}
+"""Which item of a listed previous answer "the first one", "the latter"... points at."""
+ORDINAL_REF = re.compile(
+    r"\bthe\s+(first|second|third|fourth|fifth|last)(?:\s+one|\s+of\s+(?:them|those|these|the\s+\w+))\b"
+    r"|\bthe\s+(former|latter)\b",
+    re.IGNORECASE,
+)
 PREVIOUS_WEIGHT = 0.35
 """Weight of the previous turn's words in evidence ranking, relative to the question's own."""
 
@@ -52,6 +59,7 @@ class Resolved:
     near: tuple[str, int] | None = None
     followup: bool = False
     exclude: list[str] = field(default_factory=list)  # earlier answers a "what else?" does not want again
+    pinned: bool = False  # the names filled in were pointed at ("the first one"), not guessed
 
 
 def turns(history: Sequence[str | Mapping[str, Any]]) -> list[Turn]:
@@ -88,6 +96,8 @@ def is_followup(q: Question, text: str) -> bool:
     """Whether a question leans on the previous turn (a pronoun, ellipsis, "what about", too few words)."""
     low = text.lower()
     if _WHAT_ABOUT.match(text) or _AND.match(text):
+        return True
+    if ORDINAL_REF.search(text):
         return True
     words = [t.low for t in tokenize(text) if t.kind == "word"]
     if any(w in PRONOUNS or w in ("this", "that", "these", "those", "there", "then", "other", "else") for w in words):
@@ -199,6 +209,8 @@ def _resolved(text: str, prev: Turn) -> Resolved:
             resolved = _replace_name(prev.question, prep.group(2), prep.group(1))
         else:
             resolved = f"{prev.question.rstrip(' ?')} {tail}?"
+    elif ORDINAL_REF.search(text) and _listed(prev):
+        resolved = _pick_listed(text, prev)
     else:
         resolved = _substitute_pronouns(text, prev)
     if resolved is not text and resolved != text:
@@ -209,7 +221,8 @@ def _resolved(text: str, prev: Turn) -> Resolved:
             extra.setdefault(t.key, PREVIOUS_WEIGHT)
     query = resolved if resolved != text else f"{text} {prev.question} {prev.answer or ''}".strip()
     exclude = [prev.answer] if prev.answer and _ELSE.search(text) else []  # "what else is it called?"
-    return Resolved(resolved, query, prev, extra, _near(prev), followup=True, exclude=exclude)
+    pinned = bool(ORDINAL_REF.search(text) and _listed(prev))
+    return Resolved(resolved, query, prev, extra, _near(prev), followup=True, exclude=exclude, pinned=pinned)
 
 
 def _swap_wh(previous: str, wh: str) -> str:
@@ -241,6 +254,23 @@ def _without_asked(previous: str, wh: str) -> str:
 
 def _near(prev: Turn) -> tuple[str, int] | None:
     return (prev.source, prev.offset or 0) if prev.source else None
+
+
+def _listed(prev: Turn) -> list[str]:
+    """The names a previous answer listed ("Nio, Xpeng and Li Auto"), when it listed more than one."""
+    names = _names(prev.answer or "")
+    return names if len(names) > 1 else []
+
+
+def _pick_listed(text: str, prev: Turn) -> str:
+    """The question with "the first one" / "the latter" replaced by that item of the previous answer's list."""
+    items = _listed(prev)
+    m = ORDINAL_REF.search(text)
+    assert m is not None
+    at = ORDINALS[(m.group(1) or m.group(2)).lower()]
+    if at >= len(items):
+        return text
+    return text[: m.start()] + items[at] + text[m.end() :]
 
 
 def _substitute_pronouns(text: str, prev: Turn) -> str:

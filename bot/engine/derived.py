@@ -9,19 +9,25 @@ stated in two currencies side by side ("200,000 yuan (about 28,296 U.S. dollars)
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.engine.evidence import Sentence, gather
+from bot.engine.exchange import (
+    RATE_Q,
+    conversion,
+    convert,
+    currencies_in,
+    money_text,
+    rate_answer,
+    stated_amount,
+    target_currency,
+)
 from bot.engine.extract_numbers import split_changes
-from bot.engine.index import IndexView
 from bot.engine.operands import READ, Found, answer, fmt, locate, record
 from bot.engine.phrase import finish
-from bot.engine.question import Question
-from bot.language.quantities import CURRENCY_NAMES, CURRENCY_WORDS, NUMBER_WORDS, SCALES, Quantity, find_quantities
-from bot.language.tokens import key, tokenize
+from bot.language.quantities import CURRENCY_NAMES, NUMBER_WORDS, SCALES, Quantity
+from bot.language.tokens import key
 
 if TYPE_CHECKING:
     from bot.engine.work import Work
@@ -32,127 +38,13 @@ PER_POINT = re.compile(r"\b(?:per|each|every|a)\s+(?:single\s+)?(?:percentage\s+
 COMBINED = re.compile(r"\b(combined|together|in total|altogether|jointly)\b", re.I)
 REMAINDER = re.compile(r"\b(other than|besides|apart from|excluding|the rest|remaining|remainder)\b", re.I)
 CHANGE = re.compile(
-    r"\b(grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|change[ds]?|add(?:ed)?|new|"
+    r"\b(grow(?:th|n)?|grew|increase[ds]?|rise|rose|gain(?:ed)?|change[ds]?|add(?:ed)?|"
     r"fall|fell|drop(?:ped)?|decline[ds]?|decrease[ds]?|shr[ai]nk|cut|now than before|than (?:before|previously))\b",
     re.I,
 )
 PERCENT_Q = re.compile(r"\b(percent(?:age)?|%|share)\b", re.I)
 RANGE_WIDTH = re.compile(r"\b(wide|width|spread|span)\b", re.I)
 RANGE_MID = re.compile(r"\b(midpoint|middle|mid-point|centre|center)\b", re.I)
-RATE_Q = re.compile(r"\b(exchange rate|rate|how many \w+ (?:make|per|to|for|buy|is|equal|in))\b", re.I)
-_PAIR_GAP = re.compile(r"^\s*[(,–—-]?\s*(?:about|around|roughly|approximately|or|some|nearly|~)?\s*$", re.I)
-
-
-def target_currency(text: str) -> str | None:
-    """The currency a question asks an amount *in* ("in US dollars", "to euros", "in USD")."""
-    m = re.search(r"\b(?:in|into|to|as)\s+((?:u\.?s\.?\s+)?[A-Za-z$€£¥]+)\s*[?.!]*\s*$", text.strip(), re.I)
-    if not m:
-        m = re.search(r"\b(?:in|into)\s+((?:u\.?s\.?\s+)?[A-Za-z$€£¥]+)\b", text, re.I)
-    if not m:
-        return None
-    word = m.group(1).lower().split()[-1]
-    return CURRENCY_WORDS.get(word) or (word.upper() if word.upper() in CURRENCY_NAMES else None)
-
-
-def currencies_in(text: str) -> list[str]:
-    """Currencies a text names, in order."""
-    out = []
-    for t in tokenize(text):
-        code = CURRENCY_WORDS.get(t.low) or (t.text if t.text in CURRENCY_NAMES else None)
-        if code and code not in out:
-            out.append(code)
-    return out
-
-
-def money_text(value: float, like: Quantity | None, currency: str | None = None) -> str:
-    """``115 billion yuan``: the value at a readable scale, with the currency as the documents write it."""
-    name = CURRENCY_NAMES.get(currency or (like.currency if like else "") or "", "")
-    if like is not None and like.currency == (currency or like.currency):
-        words = [t.text for t in like.tokens if t.kind == "word" and t.low in {*CURRENCY_WORDS, "u.s", "us"}]
-        name = " ".join(words) or name
-    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if abs(value) >= scale:
-            return f"{fmt(round(value / scale, 3))} {word} {name}".strip()
-    return f"{fmt(round(value, 2))} {name}".strip()
-
-
-# -- exchange rates ---------------------------------------------------------------------------------
-def _pairs(s: Sentence) -> list[tuple[Quantity, Quantity]]:
-    """Amounts a sentence states in two currencies side by side: ``(first, second)``."""
-    qs = [q for q in s.parsed.quantities if q.kind == "money" and q.currency]
-    out = []
-    for a, b in itertools.pairwise(qs):
-        gap = s.record.text[a.end - s.record.start : b.start - s.record.start]
-        if a.currency != b.currency and _PAIR_GAP.match(gap):
-            out.append((a, b))
-    return out
-
-
-def rate(w: Work, src: str, dst: str) -> tuple[float, Quantity, Quantity, Sentence] | None:
-    """Units of ``dst`` per unit of ``src``, from an amount the documents state in both currencies."""
-    return rate_in(w.index, w.q, src, dst, w.ev.sentences if w.ev else [])
-
-
-def rate_in(
-    index: IndexView, q: Question, src: str, dst: str, seen: Sequence[Sentence] = ()
-) -> tuple[float, Quantity, Quantity, Sentence] | None:
-    """The exchange rate an amount stated in both currencies gives.
-
-    Searched in ``seen`` first, then in the evidence for the two currencies' names (one bounded retrieval).
-    """
-    query = f"{CURRENCY_NAMES.get(src, src)} {CURRENCY_NAMES.get(dst, dst)}"
-    ev = gather(index, q, query, chunks=4)
-    for s in [*seen, *ev.sentences]:
-        for a, b in _pairs(s):
-            if {a.currency, b.currency} != {src, dst}:
-                continue
-            x, y = (a, b) if a.currency == src else (b, a)
-            xv, yv = x.value or x.low, y.value or y.low
-            if xv and yv:
-                return yv / xv, x, y, s
-    return None
-
-
-def _convert(w: Work, amount: Quantity | None, value: tuple[float, float], src: str, dst: str,
-             shown: str, extra: list[Sentence]) -> Answer | None:  # fmt: skip
-    found = rate(w, src, dst)
-    if found is None:
-        w.findings.append(f"The documents give no exchange rate between {src} and {dst}.")
-        marks = w.cites.marks(extra)
-        return w.answer(
-            finish(f"The documents give no exchange rate from {CURRENCY_NAMES.get(src, src)} to "
-                   f"{CURRENCY_NAMES.get(dst, dst)}, so {shown} cannot be converted from them", marks),
-            refused=True, kind="conversion")  # fmt: skip
-    _rate, x, y, s = found
-    results = []
-    for v in dict.fromkeys(value):
-        out = record(w, f"{v:g} * {y.value or y.low:g} / {x.value or x.low:g}")
-        if out is None:
-            return None
-        results.append(out)
-    converted = "–".join(money_text(v, y, dst) for v in results)
-    marks = w.cites.marks([*extra, s])
-    text = f"About {converted}: {shown} at the documents' rate of {x.text} = {y.text}"
-    return w.answer(finish(text, marks), kind="conversion")
-
-
-def _rate_answer(w: Work, codes: list[str]) -> Answer | None:
-    src, dst = codes[0], codes[1]
-    m = re.search(r"how many (\S+)", w.q.text, re.I)
-    if m and currencies_in(m.group(1)) == [src]:  # "how many yuan make one dollar": yuan per dollar
-        src, dst = dst, src
-    found = rate(w, src, dst)
-    if found is None:
-        return None
-    _rate, x, y, s = found
-    forward = record(w, f"{y.value or y.low:g} / {x.value or x.low:g}")
-    back = record(w, f"{x.value or x.low:g} / {y.value or y.low:g}")
-    if forward is None or back is None:
-        return None
-    marks = w.cites.marks([s])
-    text = (f"About {forward:.4g} {CURRENCY_NAMES.get(dst, dst)} per {CURRENCY_NAMES.get(src, src).rstrip('s')} "
-            f"({back:.4g} the other way): {y.text} for {x.text}")  # fmt: skip
-    return w.answer(finish(text, marks), kind="conversion")
 
 
 # -- valuations -------------------------------------------------------------------------------------
@@ -184,7 +76,7 @@ def _valuation(w: Work, per_point: bool) -> Answer | None:
     target = target_currency(w.q.text)
     shown = money_text(value, m)
     if target and m.currency and target != m.currency:
-        return _convert(w, m, (value, value), m.currency, target, shown, [s])
+        return convert(w, m, (value, value), m.currency, target, shown, [s])
     op = "per percentage point" if per_point else "implied valuation"
     return w.answer(finish(f"{shown} ({op}): {m.text} ÷ {st.text}", w.cites.marks([s])), kind="derived")
 
@@ -336,8 +228,8 @@ def try_derived(w: Work) -> Answer | None:
     if not wants:
         return None
     w.ev = gather(w.index, w.q, w.resolved.query, w.resolved.extra_terms, w.resolved.near, chunks=6)
-    if RATE_Q.search(text) and len(codes) >= 2 and not _stated_amount(text):
-        return _rate_answer(w, codes)
+    if RATE_Q.search(text) and len(codes) >= 2 and not stated_amount(text):
+        return rate_answer(w, codes)
     if PER_POINT.search(text):
         return _valuation(w, per_point=True)
     if VALUATION.search(text) and (w.q.atype in ("money", "entity", "other", "amount") or target):
@@ -347,7 +239,7 @@ def try_derived(w: Work) -> Answer | None:
     if RANGE_WIDTH.search(text) or RANGE_MID.search(text):
         return _range_stat(w)
     if target:
-        return _conversion(w, target)
+        return conversion(w, target)
     if COMPARE.search(text) and len(w.q.names) >= 2:
         return _compare(w)
     if REMAINDER.search(text):
@@ -356,29 +248,4 @@ def try_derived(w: Work) -> Answer | None:
         return _shares(w, remainder=False)
     if CHANGE.search(text):
         return _change(w)
-    return None
-
-
-def _stated_amount(text: str) -> Quantity | None:
-    stated = [q for q in find_quantities(text) if q.kind == "money" and (q.value or q.low) and (q.value or 0) != 1]
-    return stated[0] if stated else None
-
-
-def _conversion(w: Work, target: str) -> Answer | None:
-    """Convert an amount (stated in the question, or the one the question asks about) into ``target``."""
-    assert w.ev is not None
-    stated = _stated_amount(w.q.text)
-    if stated is not None and stated.currency and stated.currency != target:
-        value = (stated.value or stated.low or 0.0, stated.value or stated.high or 0.0)
-        return _convert(w, stated, value, stated.currency, target, stated.text, [])
-    for s in w.ev.top(READ):
-        for q in s.parsed.quantities:
-            if q.kind == "money" and q.currency and q.currency != target:
-                pair = next(((a, b) for a, b in _pairs(s) if q in (a, b)), None)
-                if pair and any(x.currency == target for x in pair):
-                    other = pair[1] if pair[0] is q else pair[0]
-                    text = f"{other.text}, as the documents state it ({q.text})"
-                    return w.answer(finish(text, w.cites.marks([s])), kind="conversion")
-                value = (q.value or q.low or 0.0, q.value or q.high or 0.0)
-                return _convert(w, q, value, q.currency, target, q.text, [s])
     return None

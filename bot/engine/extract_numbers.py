@@ -58,6 +58,8 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.25  # "how many carries" is not answered by "133 yards"
         if (qt.bound == "to" and NOW.search(q.text)) or (qt.bound == "from" and BEFORE.search(q.text)):
             score += 0.1
+        elif _earlier_value(s, qt):
+            score += EARLIER if BEFORE.search(q.text) else -EARLIER  # "14 GWh, up from 11 GWh": 11 was before
         if _restated(s, qt) and not any(t.low in CURRENCY_WORDS for t in q.tokens):
             score -= 0.1  # "5,000 pesos (about 280 dollars)": the figure as written comes first
         text, start, end = qt.text, qt.start, qt.end
@@ -87,6 +89,17 @@ _RATIO_HEAD = re.compile(
 )
 
 
+EARLIER = 0.1
+"""Shift of a figure a sentence gives as the earlier value of a change ("up from 11.8 GWh")."""
+_EARLIER_BEFORE = re.compile(r"\b(?:up|down|rising|falling|rose|fell|higher|lower|compared)\s+(?:from|with)$")
+
+
+def _earlier_value(s: Sentence, qt: Quantity) -> bool:
+    """Whether a quantity is the earlier value of a change the sentence states ("..., up from 11.8 GWh")."""
+    before = " ".join(t.low for t in s.parsed.tokens[max(0, qt.i - 3) : qt.i])
+    return bool(_EARLIER_BEFORE.search(before))
+
+
 def _is_number(word: str) -> bool:
     w = word.lower().replace(",", "")
     return w.isdigit() or w in NUMBER_WORDS
@@ -104,7 +117,9 @@ def _restated(s: Sentence, qt: Quantity) -> bool:
     return k >= 1 and toks[k].text == "(" and any(o.j == k and o.kind == qt.kind for o in s.parsed.quantities)
 
 
-NOW = re.compile(r"\b(now|currently|today|at present|these days|latest|after|new)\b", re.I)
+NOW = re.compile(
+    r"\b(now|currently|today|at present|these days|latest|after|new|last (?:quarter|month|year|week))\b", re.I
+)
 BEFORE = re.compile(r"\b(before|previously|originally|used to|earlier|initially|at first|prior)\b", re.I)
 PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", "q2", "q3", "q4"}
 
@@ -188,6 +203,8 @@ def _subject_names(q: Question) -> list[str]:
     for n in q.names:
         at = q.text.find(n)
         before = [w.lower() for w in q.text[:at].split()[-2:]] if at > 0 else []
+        if before in (["how", "many"], ["how", "much"]):
+            continue  # "How much LFP did X ship?": what is counted, not who did it
         if not (before and before[-1] in _PLACED and before != ["according", "to"]):
             out.append(n)
     return out

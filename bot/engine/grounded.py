@@ -65,7 +65,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
         asked = asked.lower()  # "WHAT SHARE OF X DID Y BUY": capitals say nothing about names here
     resolved = resolve(correct(asked, index), history)
     w = Work(index, question, resolved, analyse(resolved.text))
-    w.q.soft_names = resolved.followup and resolved.text != asked
+    w.q.soft_names = resolved.followup and resolved.text != asked and not resolved.pinned
     if w.q.soft_names:
         said = {t.key for t in tokenize(asked)}
         w.q.guessed = frozenset(t.key for t in w.q.terms if t.name and t.key not in said)
