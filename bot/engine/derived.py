@@ -25,6 +25,7 @@ from bot.engine.exchange import (
 )
 from bot.engine.extract_numbers import split_changes
 from bot.engine.operands import READ, Found, answer, fmt, locate, record
+from bot.engine.per_period import average, wants_average
 from bot.engine.phrase import finish
 from bot.language.quantities import CURRENCY_NAMES, NUMBER_WORDS, SCALES, Quantity
 from bot.language.tokens import key
@@ -218,7 +219,8 @@ def try_derived(w: Work) -> Answer | None:
     text = w.q.text
     codes = currencies_in(text)
     target = target_currency(text)
-    wants = (
+    per = wants_average(text) if w.q.atype in ("count", "amount", "money") else None
+    wants = per or (
         (VALUATION.search(text) and not RANGE_WIDTH.search(text)) or PER_POINT.search(text) or target or
         (RATE_Q.search(text) and len(codes) >= 2) or COMBINED.search(text) or REMAINDER.search(text) or
         RANGE_WIDTH.search(text) or RANGE_MID.search(text) or
@@ -232,6 +234,8 @@ def try_derived(w: Work) -> Answer | None:
         return rate_answer(w, codes)
     if PER_POINT.search(text):
         return _valuation(w, per_point=True)
+    if per:
+        return average(w, per, w.ev.top(READ))
     if VALUATION.search(text) and (w.q.atype in ("money", "entity", "other", "amount") or target):
         result = _valuation(w, per_point=False)
         if result is not None:

@@ -105,6 +105,7 @@ class Sentence:
     chunk_rank: int | None = None
     score: float = 0.0
     matched: set[str] = field(default_factory=set)
+    carried: set[str] = field(default_factory=set)  # the question's names it takes from the sentence before
 
     @property
     def parsed(self) -> Parsed:
@@ -233,8 +234,9 @@ def gather(
         s.matched = {k for k in weights if k in p.keys}
         prev = before.get(rec.id)
         carried: set[str] = set()
-        if prev is not None and name_keys and _refers_back(p.tokens):
+        if prev is not None and name_keys and (_refers_back(p.tokens) or not p.names):
             carried = (name_keys & parse(prev).keys) - s.matched  # "The group filed ..." after "the Harbour Union said"
+        s.carried = carried
         lexical = sum(weights[k] for k in s.matched) + CARRIED * sum(weights.get(k, 0.0) for k in carried)
         s.lexical = lexical / total
         if name_sets:

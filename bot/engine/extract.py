@@ -341,8 +341,8 @@ def candidates(q: Question, sentences: list[Sentence]) -> list[Candidate]:
             out.extend(head_candidates(q, s))
         if q.atype in ("date", "time", "duration"):
             out.extend(time_word_candidates(q, s))
-    if not any(c.quantity is not None and c.quantity.kind == "money" for c in out):
-        out.extend(vague)  # "billions of yuan" only where no figure is given
+    figures = [c.sentence.score for c in out if c.quantity is not None and c.quantity.kind == "money"]
+    out.extend(v for v in vague if v.sentence.score > max(figures, default=-1.0))  # "billions of yuan": no figure
     out = fit(q, out)
     out.sort(key=lambda c: -c.score)
     return out

@@ -34,7 +34,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     question_values = {v for x in find_quantities(q.text) for v in x.values}
     numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
     entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
-    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys) and not _refers_back(s)
+    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys | s.carried) and not _refers_back(s)
     for qt in split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
@@ -297,7 +297,7 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
     where, out = anchors(q, s), []
     toks = s.parsed.tokens
     entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
-    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys) and not _refers_back(s)
+    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys | s.carried) and not _refers_back(s)
     for m in _TIME_WORDS.finditer(s.record.text):
         span_text = m.group(0).lower()
         stretch = bool(_STRETCH.search(span_text))

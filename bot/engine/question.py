@@ -37,6 +37,10 @@ SUMMARY_RE = re.compile(
 LIST_VERBS = frozenset({"list", "name", "enumerate"})
 
 
+COPULAS = frozenset({"is", "was", "are", "were", "'s", "’s", "'re", "’re"})
+"""Forms of "be" after a question word, contracted ones included ("who's", "what're")."""
+
+
 NUMERIC_TYPES = frozenset(
     {"count", "amount", "money", "percent", "duration", "age", "distance", "size", "number", "frequency", "speed"}
 )
@@ -206,9 +210,9 @@ def analyse(text: str) -> Question:
         atype, head = "list", _asked_noun(tokens, 1)[0]
     elif wh in ("who", "whom", "whose"):
         atype = "person"
-        if wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in ("is", "was", "are", "were"):
+        if wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in COPULAS:
             head = _noun_after_copula(tokens, wh_i + 2)
-        subject_wh = wh == "who" and wh_i + 1 < len(tokens) and tokens[wh_i + 1].low not in AUXILIARIES
+        subject_wh = wh == "who" and wh_i + 1 < len(tokens) and tokens[wh_i + 1].low not in AUXILIARIES | COPULAS
     elif wh == "when":
         atype = "date"
     elif wh == "where":
@@ -238,10 +242,12 @@ def analyse(text: str) -> Question:
         noun_tok = tokens[after - 1] if head and after - 1 < len(tokens) else None
         if noun_tok is not None and noun_tok.low != noun_tok.lemma and noun_tok.low.endswith("s"):
             plural = True
-        if head is None and wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in ("is", "was", "are", "were"):
+        if head is None and wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in COPULAS:
             # "What is the name of X's subsidiary?", "Who is the CEO of X?": the asked noun follows
             head = _noun_after_copula(tokens, wh_i + 2)
-            if _type_of_noun(head) != "entity":
+            if head in SPAN_NOUNS and any(t.lemma in MONEY_WORDS for t in tokens[wh_i + 2 :]):
+                atype = "money"  # "What is the price bracket for X?"
+            elif _type_of_noun(head) != "entity":
                 atype = _type_of_noun(head)
             elif head in NUMERIC_NOUNS:
                 atype = "number"  # "What was X's delivery total?"
@@ -251,7 +257,7 @@ def analyse(text: str) -> Question:
                 atype = _type_of_noun(named) if _type_of_noun(named) in ("person", "place") else "name"
         if head is None:
             nxt = tokens[wh_i + 1].low if wh_i + 1 < len(tokens) else ""
-            subject_wh = nxt not in AUXILIARIES
+            subject_wh = nxt not in AUXILIARIES | COPULAS
             does = [t for t in tokens[wh_i + 2 :] if t.low in ("do", "doing", "done")]
             atype = "action" if does or re.search(r"\b(?:do|did|does)\s*\??\s*$", text, re.I) else "entity"
         elif after < len(tokens) and tokens[after].low not in AUXILIARIES:

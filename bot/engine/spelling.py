@@ -14,6 +14,8 @@ from bot.language.quantities import CURRENCY_WORDS
 from bot.language.tokens import STOPWORDS, key, lemma
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
+FUNCTION_WORDS = frozenset("per via vs versus amid amidst despite unlike whereas thus hence".split())
+"""Short words of the language itself, which no lexicon of content words lists and no document may use."""
 
 
 def correct(text: str, index: IndexView) -> str:
@@ -22,7 +24,7 @@ def correct(text: str, index: IndexView) -> str:
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         low = word.lower()
-        if low in CURRENCY_WORDS:
+        if low in CURRENCY_WORDS or low in FUNCTION_WORDS:
             return word  # "USD" is a currency, not a typo of "us"
         if low in STOPWORDS or lemma(low) != low or _known(low) or index.idf(key(low)) > 0:
             return word  # an English word, or a form of a word the documents use ("Americans")
