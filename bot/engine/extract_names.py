@@ -65,6 +65,38 @@ def _head_owners(q: Question) -> set[str]:
     return set()
 
 
+DESCRIBES = 0.4
+"""Bonus of a place name that modifies a noun right before the question's names ("Riverside mills Acme")."""
+
+
+def _describes_asked(q: Question, toks: list[Token], j: int) -> bool:
+    """Whether one or two common nouns after a name lead straight to one of the question's names."""
+    k = j
+    while k < len(toks) and k - j < 2 and toks[k].kind == "word" and not toks[k].cap and toks[k].noun:
+        k += 1
+    return j < k < len(toks) and toks[k].cap and toks[k].key in q.name_keys
+
+
+OWNED = 0.5
+"""Bonus of a name written right after the asked owner's possessive ("Acme's Nova" for "Acme's brand")."""
+
+
+def owned_names(q: Question, sentences: list[Sentence]) -> list[Candidate]:
+    """Names a sentence gives as the question's owner's own ("Acme's Nova" for "What is Acme's brand called?")."""
+    owners = _head_owners(q)
+    if not owners or q.atype not in ("name", "entity") or q.head in PERSON_NOUNS:
+        return []
+    out = []
+    for s in sentences:
+        toks = s.parsed.tokens
+        for nm in s.parsed.names:
+            owner = _possessor(toks, nm.i)
+            if owner is not None and key(owner) in owners:
+                text, start, end = span(s, nm.i, nm.j)
+                out.append(Candidate(text, start, end, s, s.score + OWNED, "name"))
+    return sorted(out, key=lambda c: -c.score)
+
+
 def _initials(text: str) -> str:
     """The initials of a name's capitalised words ("Old Pilots Guild" -> "opg")."""
     return "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
@@ -108,6 +140,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         before = toks[nm.i - 1].low if nm.i > 0 else ""
         if q.atype == "place":
             score += 0.15 if before in PLACE_PREPS else -0.05
+            if _describes_asked(q, toks, nm.j):
+                score += DESCRIBES  # "Chongqing automakers Seres and Changan": where the asked names are from
             if person_like(toks, nm.i, nm.j):
                 score -= 0.25  # '"...," said Lang' names a person, not a place
         if q.atype == "person" and before in PLACE_PREPS - {"to", "from"}:

@@ -18,6 +18,7 @@ from bot.engine.decide import MIN_SENTENCE, judge, yes_or_no
 from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import REASON_OPENERS, explain, following, leans_on_previous, reason_in, wants_explanation
 from bot.engine.extract import Candidate, candidates
+from bot.engine.extract_names import owned_names
 from bot.engine.index import IndexView
 from bot.engine.lists import coordinated, count_listed
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
@@ -106,6 +107,9 @@ def _answer(w: Work) -> Answer:
         further = [s for s in w.ev.top(TYPED_SENTENCES)[TOP_SENTENCES:] if s.record.source in docs]
         wider = candidates(q, further)  # "How old is X?": the age is further down the same document
         found = [c for c in wider if c.kind == "quantity"] + found
+    owned = owned_names(q, w.ev.top(TYPED_SENTENCES))  # "What is Acme's brand called?" - "... Acme's Nova"
+    if owned and not (found and found[0].start == owned[0].start and found[0].sentence is owned[0].sentence):
+        found = [owned[0], *found]
     named = _pronoun_referent(w, top, found)  # "It was created ... to replace the OPG": what "it" is
     if named is not None:
         found = [named, *found]
