@@ -16,6 +16,7 @@ from bot.engine.evidence import Evidence, Sentence, adjacent
 from bot.engine.index import IndexView
 from bot.engine.question import Question
 from bot.engine.spans import Candidate, anchors
+from bot.language.tokens import NEGATIONS
 
 EXPLAIN_NOUNS = frozenset(
     "role difference advantage disadvantage benefit risk reason purpose goal aim strategy plan problem "
@@ -35,6 +36,9 @@ _DISCOURSE = re.compile(
     r"at the same time|in turn|as a result)\s*,?\s*",
     re.IGNORECASE,
 )
+TWO_THINGS = re.compile(r"\band (?:what|how|why|who)\b", re.I)
+"""A question that asks two things at once."""
+_INSTEAD = re.compile(r"^\W*(?:instead|rather)\b\s*,?\s*", re.I)
 _ANAPHOR = re.compile(r"^\W*(?:this|these|that|those|such|it|they)\b", re.I)
 
 
@@ -59,6 +63,8 @@ def wants_explanation(q: Question) -> bool:
         return True
     if q.atype == "action":
         return True
+    if q.atype in ("entity", "other") and TWO_THINGS.search(q.text):
+        return True  # "what does A handle and what does B bring?": one clause will not do
     return q.atype in ("entity", "other") and (q.head in EXPLAIN_NOUNS or any(t.key in {"pro", "con"} for t in q.terms))
 
 
@@ -107,13 +113,13 @@ def explain(q: Question, ev: Evidence, top: list[Sentence]) -> Candidate | None:
         scored.append((score, k))
     _, best = max(scored)
     chosen = [parts[best]]
-    two_things = re.search(r"\band (?:what|how|why|who)\b", q.text, re.I) is not None
+    after_colon = best > 0 and s.record.text[parts[best - 1].end - s.record.start :].startswith(":")
+    whole = after_colon or TWO_THINGS.search(q.text) is not None  # the rest of the sentence belongs to it
     words = len(chosen[0].text.split())
     k = best + 1
-    while k < len(parts) and (two_things or words < 6) and words + len(parts[k].text.split()) <= MAX_WORDS:
+    while k < len(parts) and (whole or words < 6) and words + len(parts[k].text.split()) <= MAX_WORDS:
         chosen.append(parts[k])
         words += len(parts[k].text.split())
-        two_things = False
         k += 1
     start, end = chosen[0].start, chosen[-1].end
     text = s.record.text[start - s.record.start : end - s.record.start]
@@ -161,6 +167,24 @@ def reason_in(s: Sentence, q: Question | None = None) -> Candidate | None:
         return None
     start = s.record.start + m.end() + rest.index(words[0])
     return Candidate(text, start, start + len(text), s, s.score, "phrase")
+
+
+def instead(index: IndexView, ev: Evidence, c: Candidate) -> Candidate | None:
+    """What the next sentence says happens instead, when an explanation only says what does not.
+
+    "X will not rely on Y. Instead, it will use Z": the answer is "it will use Z".
+    """
+    if not any(t.low in NEGATIONS for t in c.sentence.parsed.tokens):
+        return None
+    nxt = following(index, ev, c.sentence)
+    m = _INSTEAD.match(nxt.text) if nxt is not None else None
+    if nxt is None or m is None:
+        return None
+    text = nxt.text[m.end() :].rstrip(" .")
+    if not text or len(text.split()) > MAX_WORDS:
+        return None
+    start = nxt.record.start + m.end()
+    return Candidate(text, start, start + len(text), nxt, nxt.score, "phrase")
 
 
 def leans_on_previous(c: Candidate) -> bool:

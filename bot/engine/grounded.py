@@ -16,7 +16,15 @@ from bot.engine import compute, summary
 from bot.engine.conversation import resolve
 from bot.engine.decide import MIN_SENTENCE, judge, yes_or_no
 from bot.engine.evidence import Sentence, gather
-from bot.engine.explain import REASON_OPENERS, explain, following, leans_on_previous, reason_in, wants_explanation
+from bot.engine.explain import (
+    REASON_OPENERS,
+    explain,
+    following,
+    instead,
+    leans_on_previous,
+    reason_in,
+    wants_explanation,
+)
 from bot.engine.extract import Candidate, candidates
 from bot.engine.extract_names import owned_names
 from bot.engine.index import IndexView
@@ -141,6 +149,10 @@ def _answer(w: Work) -> Answer:
             best is None or best.kind != "phrase" or q.atype in ("reason", "manner", "action")
             or len(best.text.split()) < 3
         ):  # fmt: skip
+            rather = instead(w.index, w.ev, why)
+            if rather is not None:  # "X will not rely on Y. Instead, it will use Z"
+                return w.answer(span_answer(rather.text, w.cites.marks([why.sentence, rather.sentence])),
+                                kind="explanation")  # fmt: skip
             cited = [why.sentence]
             before = w.ev.neighbour(why.sentence, -1)
             if leans_on_previous(why) and before is not None:
