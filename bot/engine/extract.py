@@ -27,6 +27,7 @@ from bot.engine.extract_names import (
     expansion_keys,
     name_candidates,
     person_like,
+    speaker,
 )
 from bot.engine.extract_numbers import (
     conflicting_period,
@@ -193,6 +194,8 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             before = toks[b].low if b >= 0 else ""
             placed = last in PLACE_NOUNS and not _idiom(toks, j - 1)
             score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if placed else -0.15)
+            if has_name and speaker(toks, i, j):
+                score -= 0.25  # '"...," said Lang' names a person, not a place
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):
             score += 0.15
         if head and q.atype in ("place", "person", "name") and has_name and words[-1].key == head:
@@ -281,7 +284,17 @@ def role_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if b > a and toks[b - 1].noun:
             text, start, end = span(s, a, b)
             out.append(Candidate(text, start, end, s, s.score + ROLE_BONUS, "phrase"))
+    for i, t in enumerate(toks):
+        if t.low.startswith("ex-") and len(t.low) > 4 and not t.cap:
+            out.append(Candidate(t.text[3:], t.start + 3, t.end, s, s.score + ROLE_BONUS, "phrase"))  # "ex-butler"
+        elif t.low in _FORMER and i + 1 < len(toks) and toks[i + 1].noun and not toks[i + 1].cap:
+            text, start, end = span(s, i + 1, i + 2)
+            out.append(Candidate(text, start, end, s, s.score + ROLE_BONUS, "phrase"))  # "the former butler"
     return out
+
+
+_FORMER = frozenset({"former", "retired", "then", "longtime", "veteran"})
+"""Words before a noun that make it someone's role ("the former butler")."""
 
 
 def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:

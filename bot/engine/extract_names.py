@@ -39,6 +39,13 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
     )
 
 
+def speaker(toks: list[Token], i: int, j: int) -> bool:
+    """A name given as the one speaking ('"...," said Lang', "Lang said"): a person, never a place."""
+    before = toks[i - 1].low if i > 0 else ""
+    after = toks[j].low if j < len(toks) else ""
+    return (before in PERSON_CUES_AFTER and i >= 2 and toks[i - 2].kind == "punct") or after in PERSON_CUES_AFTER
+
+
 DATELINE_DASHES = frozenset({"—", "–", "--", "-"})
 ORIGIN_NOUNS = frozenset({"nationality", "citizenship", "origin", "ethnicity", "descent"})
 DEMONYM_ENDINGS = ("ish", "ese", "ian", "an", "ch", "i", "ic")

@@ -333,9 +333,25 @@ def _summary_scope(text: str) -> str:
     return m.group(1)
 
 
+_DETERMINERS = frozenset("the a an this that his her their its my our your".split())
+
+
 def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     """The noun of "<wh> is the CEO of ...": skip determiners, take the first noun."""
-    while k < len(tokens) and tokens[k].low in ("the", "a", "an", "this", "that"):
+    while k < len(tokens) and tokens[k].low in (
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "his",
+        "her",
+        "their",
+        "its",
+        "my",
+        "our",
+        "your",
+    ):
         k += 1
     n = k
     while n + 1 < len(tokens) and tokens[n].cap and tokens[n + 1].cap:
