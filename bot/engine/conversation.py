@@ -123,6 +123,8 @@ def _subject_for(pronoun_type: str, prev: Turn) -> str | None:
     answer_names = _names(prev.answer or "")
     q_names = _names(prev.question)
     if pronoun_type == "person":
+        if not answer_names and re.match(r"(?i)\s*who\b", prev.question) and prev.answer:
+            return None  # "Who is X's attorney general?" answered without a name: "he" is that unnamed person
         pool = answer_names[:1] + q_names
     elif pronoun_type == "plural":
         pool = ([" and ".join(answer_names[:3])] if len(answer_names) > 1 else []) + q_names

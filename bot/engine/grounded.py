@@ -72,7 +72,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
     asked = _without_instructions(question)
     if asked.isupper():
         asked = asked.lower()  # "WHAT SHARE OF X DID Y BUY": capitals say nothing about names here
-    resolved = resolve(correct(asked, index), history)
+    resolved = resolve(correct(asked, index), [_corrected(h, index) for h in history])
     w = Work(index, question, resolved, analyse(resolved.text))
     w.q.soft_names = resolved.followup and resolved.text != asked and not resolved.pinned
     if w.q.soft_names:
@@ -90,6 +90,15 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
             extra.add(s)
         evidence = extra.items
     return Outcome(answer, evidence, w.findings, w.q.atype)
+
+
+def _corrected(turn: str | Mapping[str, Any], index: IndexView) -> str | Mapping[str, Any]:
+    """An earlier user question with its typos corrected too ("Baki" of "Did Baki speak?" is "Bakri")."""
+    if isinstance(turn, str):
+        return correct(turn, index)
+    if isinstance(turn, Mapping) and turn.get("role", "user") == "user" and isinstance(turn.get("content"), str):
+        return {**turn, "content": correct(turn["content"], index)}
+    return turn
 
 
 def _without_instructions(question: str) -> str:
