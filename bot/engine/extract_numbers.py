@@ -306,6 +306,9 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if q.head in ("year", "decade", "century") and not re.search(r"centur|decade|\d{4}", span_text):
             continue  # "on Wednesday" is no year
         start, end = s.record.start + m.start(), s.record.start + m.end()
+        tail = _YEAR_TAIL.match(s.record.text, m.end()) if is_month(span_text.split()[-1]) else None
+        if tail:
+            end += tail.end() - m.end()  # "since March/April 1993", not "since March"
         i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
         j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
         score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.1 - (UNNAMED if unnamed else 0.0)
@@ -313,5 +316,12 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2 if _has_written_date(s) else 0.1  # "this week" says less than a written date
         if q.atype == "date" and _CLOCK.search(span_text) and _has_written_date(s):
             score -= 0.2  # "9:15 p.m." answers "at what time", a written date answers "when"
-        out.append(Candidate(m.group(0), start, end, s, score, "quantity"))
+        text = s.record.text[start - s.record.start : end - s.record.start]
+        out.append(Candidate(text, start, end, s, score + (0.1 if tail else 0.0), "quantity"))
     return out
+
+
+_YEAR_TAIL = re.compile(
+    r"(?:\s*(?:/|–|-|\bto\b|\band\b|\bor\b)\s*(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December))?,?\s+\d{4}\b"
+)

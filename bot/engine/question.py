@@ -264,6 +264,8 @@ def analyse(text: str) -> Question:
             subject_wh = True
     elif lows and lows[0] in AUXILIARIES:
         atype = "yesno"
+    if wh == "what" and KNOWN_FOR.search(text):
+        atype, head, subject_wh = "action", None, False  # "What is X known for?": what X did
     if atype == "other" or (atype == "entity" and head is None):
         # a telegraphic question ("changan investment amount?", "What will X cost?"): its words say what it wants
         lemmas = {t.lemma for t in tokens}
@@ -333,6 +335,8 @@ def _summary_scope(text: str) -> str:
     return m.group(1)
 
 
+KNOWN_FOR = re.compile(r"\b(?:known|famous|noted|remembered|renowned|celebrated)\s+for\s*[?.!]*\s*$", re.I)
+"""Questions asking what someone did to be known ("What is X known for?")."""
 _DETERMINERS = frozenset("the a an this that his her their its my our your".split())
 
 

@@ -108,6 +108,10 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
             if len(inner.split()) <= MAX_QUOTED_WORDS:
                 start = base + inner_a + m.group(1).index(inner)
                 return replace(c, text=inner, start=start, end=start + len(inner))
+    named = _NAMED_BY_QUOTE.match(text, b) if c.kind == "phrase" and re.search(r"\b[a-z]+$", text[a:b]) else None
+    if named and len(named.group(1).split()) <= MAX_QUOTED_WORDS:
+        end = named.end() - (1 if named.group(0)[-2:-1] in ",." else 0)
+        return replace(c, text=text[a:end], end=base + end)  # 'the term "the Long Tail"', not 'the term'
     if place and c.kind in ("name", "phrase"):
         m = re.match(r", ((?:[A-Z][\w.’'-]*)(?: [A-Z][\w.’'-]*){0,2})(?=[,.;)]|\s+[a-z]|$)", text[b:])
         rest = text[b + m.end() : b + m.end() + 12] if m else ""
@@ -115,6 +119,10 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
             end = b + m.end() - (1 if m.group(1).endswith(".") and m.group(1).count(".") == 1 else 0)
             return replace(c, text=text[a:end], end=base + end)
     return c
+
+
+_NAMED_BY_QUOTE = re.compile(r'\s+["“]([^"“”]+?)[,.]?["”]')
+"""A quoted name right after a noun that it names (the term "X", the song "Y")."""
 
 
 WHERE_PREPOSITIONS = frozenset("in at on near to from inside outside under behind beside across into onto by".split())
