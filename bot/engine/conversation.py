@@ -223,7 +223,7 @@ def _resolved(text: str, prev: Turn) -> Resolved:
             extra.setdefault(t.key, PREVIOUS_WEIGHT)
     query = resolved if resolved != text else f"{text} {prev.question} {prev.answer or ''}".strip()
     exclude = [prev.answer] if prev.answer and _ELSE.search(text) else []  # "what else is it called?"
-    pinned = bool(ORDINAL_REF.search(text) and _listed(prev))
+    pinned = bool(ORDINAL_REF.search(text) and _listed(prev)) and resolved != text
     return Resolved(resolved, query, prev, extra, _near(prev), followup=True, exclude=exclude, pinned=pinned)
 
 

@@ -13,7 +13,7 @@ from bot.engine.question import Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity, span
 from bot.engine.vocabulary import PERSON_NOUNS
 from bot.facts import clause_bounds, subject_of
-from bot.language.tokens import Token, is_month, key
+from bot.language.tokens import STOPWORDS, Token, is_month, key
 
 PLACE_PREPS = frozenset({"in", "at", "from", "near", "to", "across", "into", "outside", "inside", "throughout"})
 PERSON_CUES_BEFORE = frozenset(
@@ -68,8 +68,17 @@ def _head_owners(q: Question) -> set[str]:
             while h >= 2 and toks[h - 1].kind == "word" and not toks[h - 1].cap and toks[h - 1].noun:
                 h -= 1  # "the Joneses' car brand": past the nouns of the compound
             k = h - 1 if toks[h - 1].low not in _POSSESSIVE else h - 2
-            return {toks[k].key} if k >= 0 and toks[k].cap and toks[k].low not in ("which", "what") else set()
+            return _name_run(toks, k) if k >= 0 and toks[k].cap and toks[k].low not in ("which", "what") else set()
     return set()
+
+
+def _name_run(toks: list[Token], k: int) -> set[str]:
+    """Keys of the capitalised words ending at token ``k`` ("Halden Mill" of "Halden Mill's")."""
+    out = set()
+    while k >= 0 and toks[k].cap and toks[k].kind == "word" and toks[k].low not in STOPWORDS and len(out) < 4:
+        out.add(toks[k].key)
+        k -= 1
+    return out
 
 
 DESCRIBES = 0.4
@@ -98,7 +107,7 @@ def owned_names(q: Question, sentences: list[Sentence]) -> list[Candidate]:
         toks = s.parsed.tokens
         for nm in s.parsed.names:
             owner = _possessor(toks, nm.i)
-            if owner is not None and key(owner) in owners:
+            if owner is not None and _name_run(toks, nm.i - 2) == owners:
                 text, start, end = span(s, nm.i, nm.j)
                 out.append(Candidate(text, start, end, s, s.score + OWNED, "name"))
     return sorted(out, key=lambda c: -c.score)
