@@ -16,7 +16,7 @@ from bot.engine.spans import Candidate, aliases, anchors, proximity
 from bot.engine.vocabulary import NUMERIC_NOUNS
 from bot.facts import clause_bounds, subject_of
 from bot.language.quantities import CURRENCY_WORDS, NUMBER_WORDS, Quantity, find_quantities
-from bot.language.tokens import MONTHS, is_month, key
+from bot.language.tokens import MONTHS, Token, is_month, key
 
 _KIND_FOR = {
     "count": ("count",), "amount": ("count", "money", "percent"), "money": ("money",), "percent": ("percent",),
@@ -52,6 +52,8 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.3
         elif q.head and qt.unit and q.atype == "count":
             score -= 0.1
+        if q.head and _measures(toks, qt.j, key(q.head)):
+            score += 0.2  # "1 pound of bean sprouts" for "how much bean sprouts"
         if q.atype == "count" and qt.kind == "count" and qt.unit is None:
             score -= 0.05
         if q.head and qt.unit and q.numeric and key(qt.unit) != key(q.head) and q.atype == "count":
@@ -74,7 +76,6 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
             elif _RATIO_HEAD.search(s.record.text[max(0, start - s.record.start - 40) : start - s.record.start]):
                 score -= 0.3  # the 10 of "seven out of every 10" is the base, not the count
         out.append(Candidate(text, start, end, s, score, "quantity", qt))
-    del toks
     return out
 
 
@@ -98,6 +99,13 @@ def _earlier_value(s: Sentence, qt: Quantity) -> bool:
     """Whether a quantity is the earlier value of a change the sentence states ("..., up from 11.8 GWh")."""
     before = " ".join(t.low for t in s.parsed.tokens[max(0, qt.i - 3) : qt.i])
     return bool(_EARLIER_BEFORE.search(before))
+
+
+def _measures(toks: list[Token], j: int, head: str) -> bool:
+    """Whether "of" and the asked noun follow a quantity ending at token ``j`` ("1 pound of bean sprouts")."""
+    if j >= len(toks) or toks[j].low != "of":
+        return False
+    return any(t.key == head for t in toks[j + 1 : j + 5])
 
 
 def _is_number(word: str) -> bool:

@@ -42,6 +42,7 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<abbr>(?:[A-Za-z]\.){2,})                              # U.S.  I.S.S.  P.M.
   | (?P<num>\d+(?:[,.:]\d+)*(?:st|nd|rd|th|s)?(?![.,:]\d|\w))  # 81,864  5.68  8:05  3rd  1990s
+  | (?P<glued>[a-z]{3,}(?=\d+(?:[.,]\d+)?(?:\s|$)))           # "eggs1 pound": a word glued to the next line's number
   | (?P<alnum>\d+(?:[.,]\d+)*[A-Za-z][\w-]*|[A-Za-z]+\d[\w-]*|[A-Z]+-\d[\w-]*)  # 1.6bn M9 Q3 4G COVID-19 F-35
   | (?P<word>[^\W\d_]+(?:-[^\W\d_][^\W_]*)*\.?)                         # words, hyphenated words, "Mr."
   | (?P<clitic>(?<=[^\W\d_])['’][^\W\d_]+)                      # 's  't  're (glued to a word)
@@ -145,7 +146,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         if kind == "word" and raw.endswith(".") and raw[:-1].lower() not in TITLES:
             raw = raw[:-1]  # a sentence's full stop, not part of the word
         clitic = kind == "clitic"
-        if kind in ("abbr", "alnum", "clitic"):
+        if kind in ("abbr", "alnum", "clitic", "glued"):
             kind = "word"
         low = raw.lower().replace("’", "'")
         if clitic:
