@@ -52,6 +52,8 @@ _BOUNDARY_WORDS = frozenset(
 _REASON_OPENERS = ("because of", "because", "due to", "owing to", "thanks to", "since", "so that", "in order to", "as")
 
 
+_LOCATIVE = frozenset("in on at into onto inside outside under behind beside near".split())
+"""Prepositions that place what follows them."""
 _KIND_OF = re.compile(r"(?i)\b(?:kind|type|sort|form|variety|breed|style)s?\s+of\b")
 _FIGURE_WORDS = frozenset("price cost range bracket rate".split())
 """Questions with these words ask for a figure, never for "billions of yuan"."""
@@ -193,7 +195,11 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
                 b -= 1
             before = toks[b].low if b >= 0 else ""
             placed = last in PLACE_NOUNS and not _idiom(toks, j - 1)
-            score += 0.2 if has_name and before in PLACE_PREPS else (0.1 if placed else -0.15)
+            located = q.wh == "where" and before in _LOCATIVE and words[-1].noun and not _idiom(toks, j - 1)
+            if (has_name and before in PLACE_PREPS) or located:
+                score += 0.2  # "in Ostby"; "went out on the balcony": where, even without a place noun
+            else:
+                score += 0.1 if placed else -0.15
             if has_name and speaker(toks, i, j):
                 score -= 0.25  # '"...," said Lang' names a person, not a place
         elif head and q.atype in ("entity", "other") and any(t.key == head for t in words):

@@ -297,7 +297,14 @@ _TIME_NOUN = re.compile(
 def is_time_phrase(text: str) -> bool:
     """Whether a phrase is only a time expression ("Friday", "last week", "summer", "in the coming months")."""
     text = text.strip()
-    return bool(_TIME_WORDS.fullmatch(text) or _TIME_NOUN.fullmatch(text))
+    return bool(_TIME_WORDS.fullmatch(text) or _TIME_NOUN.fullmatch(text) or _DAY_PART.fullmatch(text))
+
+
+_DAY_PART = re.compile(
+    r"(?:on\s+|by\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?"
+    r"(?:\s+(?:morning|afternoon|evening|night))?",
+    re.IGNORECASE,
+)
 
 
 def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
