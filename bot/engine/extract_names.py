@@ -8,12 +8,14 @@ and for a place preposition before it when a place is asked. "What does X stand 
 
 from __future__ import annotations
 
+import re
+
 from bot.engine.evidence import Sentence
 from bot.engine.question import Question
 from bot.engine.spans import Candidate, aliases, anchors, proximity, span
 from bot.engine.vocabulary import PERSON_NOUNS
 from bot.facts import clause_bounds, subject_of
-from bot.language.tokens import STOPWORDS, Token, is_month, key
+from bot.language.tokens import STOPWORDS, TITLES, Token, is_month, key
 
 PLACE_PREPS = frozenset({"in", "at", "from", "near", "to", "across", "into", "outside", "inside", "throughout"})
 PERSON_CUES_BEFORE = frozenset(
@@ -81,6 +83,10 @@ def _name_run(toks: list[Token], k: int) -> set[str]:
     return out
 
 
+_TITLE_KEYS = frozenset(key(t) for t in TITLES)
+_PREP_WH = re.compile(r"\s*(from|to|with|by|for|against|of|about)\s+(?:who|whom)\b", re.I)
+"""A question asking for the person of a preposition ("From whom?", "With who did she go?")."""
+
 DESCRIBES = 0.4
 """Bonus of a place name that modifies a noun right before the question's names ("Riverside mills Acme")."""
 
@@ -143,6 +149,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
     subject = _verb_subject(q, s, where) if q.subject_wh else None
     asked_short = {n.lower() for n in q.names if n.isupper() and 2 <= len(n) <= 6}
     owners = _head_owners(q)
+    m = _PREP_WH.match(q.text)
+    asked_prep = m.group(1).lower() if m else None
     out = []
     for nm in s.parsed.names:
         words = {key(w) for w in nm.text.split()}
@@ -168,6 +176,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.25  # "rivals such as X", "the automaker X"
         elif q.head and any(toks[k].key == key(q.head) for k in range(nm.i, nm.j)):
             score += 0.35  # "Which alliance?" - "Harmony Intelligent Mobility Alliance"
+        if asked_prep and before == asked_prep:
+            score += 0.3  # "From whom?" - "a note from Clement Underwood"
         if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
             score += 0.15  # "built by X" answers "Who built ...?"
         if q.atype == "person" and person_like(toks, nm.i, nm.j):
@@ -178,7 +188,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2  # "Harmony Intelligent Mobility Alliance (HIMA)": the short form is the alias
         elif nm.i >= 1 and toks[nm.i - 1].text == "(" and nm.j < len(toks) and toks[nm.j].text == ")":
             score -= 0.2  # "(Agency) --": a dateline or an aside, not what the sentence says
-        shared = words & asked - {key(q.head or "")}
+        shared = words & asked - {key(q.head or "")} - _TITLE_KEYS  # "Mr. Hopper" shares nothing with "Mr. Brice"
         if shared & q.name_keys or any(
             t.key in shared and "NOUN" not in t.pos for t in toks[nm.i : nm.j]
         ):  # fmt: skip

@@ -55,8 +55,8 @@ def span_answer(span: str, marks: str) -> str:
     """A short answer that is a span of the evidence ("Condé Nast [1].")."""
     text = span.strip(" ,;:")
     if text.count('"') % 2 or text.count("“") != text.count("”"):
-        text = text.strip("\"“”")  # a quote the span cut in two
-    elif text[:1] in "\"“" and text[-1:] in "\"”" and text.count('"') + text.count("“") <= 2:
+        text = text.strip('"“”')  # a quote the span cut in two
+    elif text[:1] in '"“' and text[-1:] in '"”' and text.count('"') + text.count("“") <= 2:
         text = text[1:-1]  # a quoted span whole: the quotation marks are the document's, not the answer's
     return finish(sentence_case(text.strip(" ,;:'’")), marks)
 

@@ -213,6 +213,8 @@ def analyse(text: str) -> Question:
         if wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in COPULAS:
             head = _noun_after_copula(tokens, wh_i + 2)
         subject_wh = wh == "who" and wh_i + 1 < len(tokens) and tokens[wh_i + 1].low not in AUXILIARIES | COPULAS
+        if wh_i > 0 and tokens[wh_i - 1].low in ("from", "to", "with", "by", "for", "against", "of", "about"):
+            subject_wh = False  # "From who received a note?": the one it came from, not the one receiving
     elif wh == "when":
         atype = "date"
     elif wh == "where":
