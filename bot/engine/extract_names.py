@@ -87,6 +87,22 @@ _TITLE_KEYS = frozenset(key(t) for t in TITLES)
 _PREP_WH = re.compile(r"\s*(from|to|with|by|for|against|of|about)\s+(?:who|whom)\b", re.I)
 """A question asking for the person of a preposition ("From whom?", "With who did she go?")."""
 
+AUTHOR = 0.4
+"""Bonus of a name whose possessive leads to the work the question names ("Proust's novel “X”")."""
+
+
+def _owns_asked(q: Question, toks: list[Token], j: int) -> bool:
+    """Whether a name ending at ``j`` owns, a few words on, a name the question asks about."""
+    if j >= len(toks) or toks[j].low not in _POSSESSIVE:
+        return False
+    works = set()
+    for n in q.names:  # the work asked about, not a place it is placed in ("supported him in Iowa")
+        before = q.text[: q.text.find(n)].split()[-1:]
+        if not (before and before[0].lower() in PLACE_PREPS | {"on", "of"}):
+            works |= {key(w) for w in n.split()}
+    return any(t.key in works for t in toks[j + 1 : j + 8] if t.cap)
+
+
 DESCRIBES = 0.4
 """Bonus of a place name that modifies a noun right before the question's names ("Riverside mills Acme")."""
 
@@ -176,6 +192,8 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.25  # "rivals such as X", "the automaker X"
         elif q.head and any(toks[k].key == key(q.head) for k in range(nm.i, nm.j)):
             score += 0.35  # "Which alliance?" - "Harmony Intelligent Mobility Alliance"
+        if q.atype == "person" and _owns_asked(q, toks, nm.j):
+            score += AUTHOR  # "Who wrote X?" - "Proust's novel “X”"
         if asked_prep and before == asked_prep:
             score += 0.3  # "From whom?" - "a note from Clement Underwood"
         if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
