@@ -228,7 +228,7 @@ def analyse(text: str) -> Question:
             head, _ = _asked_noun(tokens, wh_i + 2, counted=nxt in ("many", "much"))
             if nxt in ("many", "much") and head in PERCENT_WORDS:
                 atype = "percent"
-            elif nxt == "much" and (head in MONEY_WORDS or any(w in MONEY_WORDS for w in lows)):
+            elif nxt == "much" and (head in MONEY_WORDS or set(lows) & MONEY_WORDS or SOLD_FOR.search(text)):
                 atype = "money"
             elif nxt == "many" and head in TIME_UNITS:
                 atype = "duration"
@@ -337,6 +337,10 @@ def _summary_scope(text: str) -> str:
     return m.group(1)
 
 
+SOLD_FOR = re.compile(
+    r"\b(?:sell|sells|sold|selling|go|goes|went|rent|rents|rented|auctioned|charge[ds]?)\s+for\b", re.I
+)
+"""How-much questions about a price without a money word ("How much do the posters sell for?")."""
 KNOWN_FOR = re.compile(r"\b(?:known|famous|noted|remembered|renowned|celebrated)\s+for\s*[?.!]*\s*$", re.I)
 """Questions asking what someone did to be known ("What is X known for?")."""
 _DETERMINERS = frozenset("the a an this that his her their its my our your".split())
