@@ -106,6 +106,7 @@ class Sentence:
     score: float = 0.0
     matched: set[str] = field(default_factory=set)
     carried: set[str] = field(default_factory=set)  # the question's names it takes from the sentence before
+    before_read: bool = False  # whether the sentence before it was gathered too (so ``carried`` is known)
 
     @property
     def parsed(self) -> Parsed:
@@ -236,7 +237,7 @@ def gather(
         carried: set[str] = set()
         if prev is not None and name_keys and (_refers_back(p.tokens) or not p.names):
             carried = (name_keys & parse(prev).keys) - s.matched  # "The group filed ..." after "the Harbour Union said"
-        s.carried = carried
+        s.carried, s.before_read = carried, prev is not None
         lexical = sum(weights[k] for k in s.matched) + CARRIED * sum(weights.get(k, 0.0) for k in carried)
         s.lexical = lexical / total
         if name_sets:

@@ -34,7 +34,8 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     question_values = {v for x in find_quantities(q.text) for v in x.values}
     numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
     entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
-    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys | s.carried) and not _refers_back(s)
+    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys | s.carried)
+    unnamed = unnamed and not (_refers_back(s) and not s.before_read)  # "Its ..." after a sentence about another
     for qt in split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
@@ -52,6 +53,8 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score += 0.3
         elif q.head and qt.unit and q.atype == "count":
             score -= 0.1
+        if qt.kind == "money" and qt.i >= 2 and toks[qt.i - 1].text == "(" and toks[qt.i - 2].key in q.name_keys:
+            score += 0.3  # "the Archer C7 ($100)": the price of the name it follows
         if q.head and _measures(toks, qt.j, key(q.head)):
             score += 0.2  # "1 pound of bean sprouts" for "how much bean sprouts"
         if q.atype == "count" and qt.kind == "count" and qt.unit is None:

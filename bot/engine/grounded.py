@@ -32,7 +32,7 @@ from bot.engine.lists import coordinated, count_listed
 from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
 from bot.engine.question import Question, analyse
 from bot.engine.referent import opens_on_pronoun, preceding, referent
-from bot.engine.spans import date_range, widen, with_preposition
+from bot.engine.spans import date_range, number_range, widen, with_preposition
 from bot.engine.spelling import correct
 from bot.engine.work import Work
 from bot.guard import injection_spans
@@ -181,6 +181,8 @@ def _answer(w: Work) -> Answer:
         best = with_preposition(best)
     if q.wh == "when" and best.kind == "quantity":
         best = date_range(best)
+    elif best.kind == "quantity" and best.quantity is not None and best.quantity.kind in ("count", "duration"):
+        best = number_range(best)  # "six to nine months", not "nine months"
     cited = [best.sentence, top[0]] if named is not None and best is named else [best.sentence]
     return w.answer(span_answer(best.text, w.cites.marks(cited)))
 

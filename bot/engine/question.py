@@ -266,6 +266,8 @@ def analyse(text: str) -> Question:
             subject_wh = True
     elif lows and lows[0] in AUXILIARIES:
         atype = "yesno"
+    if atype == "date" and head in ("period", "time") and NEEDED.search(text):
+        atype = "duration"  # "What is the time period needed to ...?" asks how long
     if wh == "what" and KNOWN_FOR.search(text):
         atype, head, subject_wh = "action", None, False  # "What is X known for?": what X did
     if atype == "other" or (atype == "entity" and head is None):
@@ -341,6 +343,8 @@ SOLD_FOR = re.compile(
     r"\b(?:sell|sells|sold|selling|go|goes|went|rent|rents|rented|auctioned|charge[ds]?)\s+for\b", re.I
 )
 """How-much questions about a price without a money word ("How much do the posters sell for?")."""
+NEEDED = re.compile(r"\b(?:needed|required|necessary|takes?|took|lasts?|lasted)\b", re.I)
+"""Words that make a time noun ask for a length of time ("the time period needed")."""
 KNOWN_FOR = re.compile(r"\b(?:known|famous|noted|remembered|renowned|celebrated)\s+for\s*[?.!]*\s*$", re.I)
 """Questions asking what someone did to be known ("What is X known for?")."""
 _DETERMINERS = frozenset("the a an this that his her their its my our your".split())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from bot.engine.evidence import Sentence
 from bot.engine.question import Question
-from bot.language.quantities import Quantity
+from bot.language.quantities import NUMBER_WORDS, Quantity
 from bot.language.tokens import Token
 
 
@@ -164,3 +164,18 @@ def date_range(c: Candidate) -> Candidate:
                 end -= 1
             return replace(c, text=text[m.start() : end], start=base + m.start(), end=base + end)
     return c
+
+
+_RANGE_WORDS = "|".join(sorted((w for w in NUMBER_WORDS if w.isalpha()), key=len, reverse=True))
+_RANGE_HEAD = re.compile(rf"(?<!from )\b(?:\d[\d,.]*|{_RANGE_WORDS})\s*(?:to|or|-|–)\s*$", re.IGNORECASE)
+
+
+def number_range(c: Candidate) -> Candidate:
+    """A quantity answer with the lower end of the range it closes ("nine months" -> "six to nine months")."""
+    text, base = c.sentence.record.text, c.sentence.record.start
+    a = c.start - base
+    m = _RANGE_HEAD.search(text[max(0, a - 30) : a])
+    if m is None:
+        return c
+    start = max(0, a - 30) + m.start()
+    return replace(c, text=text[start : c.end - base], start=base + start)
