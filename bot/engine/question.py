@@ -12,15 +12,19 @@ import re
 from dataclasses import dataclass, field
 
 from bot.engine.vocabulary import (
+    COPULAS,
     HOW_ADJECTIVES,
+    KNOWN_FOR,
     MONEY_WORDS,
     NAME_NOUNS,
+    NEEDED,
     NUMERIC_NOUNS,
     PERCENT_WORDS,
     PERSON_NOUNS,
     PLACE_NOUNS,
     RELATED,
     RELATED_WEIGHT,
+    SOLD_FOR,
     SPAN_NOUNS,
     TIME_NOUNS,
 )
@@ -35,10 +39,6 @@ SUMMARY_RE = re.compile(
     re.IGNORECASE,
 )
 LIST_VERBS = frozenset({"list", "name", "enumerate"})
-
-
-COPULAS = frozenset({"is", "was", "are", "were", "'s", "’s", "'re", "’re"})
-"""Forms of "be" after a question word, contracted ones included ("who's", "what're")."""
 
 
 NUMERIC_TYPES = frozenset(
@@ -337,17 +337,6 @@ def _summary_scope(text: str) -> str:
     if not m or re.fullmatch(r"(?:the |this )?(?:document|article|text|report|story|passage)s?", m.group(1), re.I):
         return ""
     return m.group(1)
-
-
-SOLD_FOR = re.compile(
-    r"\b(?:sell|sells|sold|selling|go|goes|went|rent|rents|rented|auctioned|charge[ds]?)\s+for\b", re.I
-)
-"""How-much questions about a price without a money word ("How much do the posters sell for?")."""
-NEEDED = re.compile(r"\b(?:needed|required|necessary|takes?|took|lasts?|lasted)\b", re.I)
-"""Words that make a time noun ask for a length of time ("the time period needed")."""
-KNOWN_FOR = re.compile(r"\b(?:known|famous|noted|remembered|renowned|celebrated)\s+for\s*[?.!]*\s*$", re.I)
-"""Questions asking what someone did to be known ("What is X known for?")."""
-_DETERMINERS = frozenset("the a an this that his her their its my our your".split())
 
 
 def _noun_after_copula(tokens: list[Token], k: int) -> str | None:

@@ -6,6 +6,8 @@ Data, not code: ``bot.engine.question`` reads them to type a question ("what tea
 
 from __future__ import annotations
 
+import re
+
 from bot.language.quantities import CURRENCY_WORDS
 
 # Nouns after "what/which" that ask for a kind of answer.
@@ -67,3 +69,17 @@ RELATED = {
     "money": "invest raise fund", "write": "author writer", "author": "write wrote",
 }  # fmt: skip
 RELATED_WEIGHT = 0.5
+
+COPULAS = frozenset({"is", "was", "are", "were", "'s", "’s", "'re", "’re"})
+"""Forms of "be" after a question word, contracted ones included ("who's", "what're")."""
+
+SOLD_FOR = re.compile(
+    r"\b(?:sell|sells|sold|selling|go|goes|went|rent|rents|rented|auctioned|charge[ds]?)\s+for\b", re.I
+)
+"""How-much questions about a price without a money word ("How much do the posters sell for?")."""
+NEEDED = re.compile(r"\b(?:needed|required|necessary|takes?|took|lasts?|lasted)\b", re.I)
+"""Words that make a time noun ask for a length of time ("the time period needed")."""
+KNOWN_FOR = re.compile(r"\b(?:known|famous|noted|remembered|renowned|celebrated)\s+for\s*[?.!]*\s*$", re.I)
+"""Questions asking what someone did to be known ("What is X known for?")."""
+
+DETERMINERS = frozenset("the a an this that his her their its my our your".split())
