@@ -123,7 +123,7 @@ def _subject_for(pronoun_type: str, prev: Turn) -> str | None:
     answer_names = _names(prev.answer or "")
     q_names = _names(prev.question)
     if pronoun_type == "person":
-        answer_names = [n for n in answer_names if not n.replace(".", "").isupper()]  # "he" is no "CNN"
+        answer_names = [n for n in answer_names if not n.replace(".", "").isupper()]  # "he" is no "BBX"
         if not answer_names and re.match(r"(?i)\s*who\b", prev.question) and prev.answer:
             return None  # "Who is X's attorney general?" answered without a name: "he" is that unnamed person
         pool = answer_names[:1] + q_names
@@ -260,7 +260,7 @@ def _near(prev: Turn) -> tuple[str, int] | None:
 
 
 def _listed(prev: Turn) -> list[str]:
-    """The names a previous answer listed ("Nio, Xpeng and Li Auto"), when it listed more than one."""
+    """The names a previous answer listed ("Alder, Birch and Cedar Mills"), when it listed more than one."""
     names = _names(prev.answer or "")
     return names if len(names) > 1 else []
 

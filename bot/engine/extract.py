@@ -197,7 +197,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             placed = last in PLACE_NOUNS and not _idiom(toks, j - 1)
             located = q.wh == "where" and before in _LOCATIVE and words[-1].noun and not _idiom(toks, j - 1)
             if (has_name and before in PLACE_PREPS) or located:
-                score += 0.2  # "in Ostby"; "went out on the balcony": where, even without a place noun
+                score += 0.2  # "in Ostby"; "went out on the terrace": where, even without a place noun
             else:
                 score += 0.1 if placed else -0.15
             if has_name and speaker(toks, i, j):
@@ -292,15 +292,15 @@ def role_candidates(q: Question, s: Sentence) -> list[Candidate]:
             out.append(Candidate(text, start, end, s, s.score + ROLE_BONUS, "phrase"))
     for i, t in enumerate(toks):
         if t.low.startswith("ex-") and len(t.low) > 4 and not t.cap:
-            out.append(Candidate(t.text[3:], t.start + 3, t.end, s, s.score + ROLE_BONUS, "phrase"))  # "ex-butler"
+            out.append(Candidate(t.text[3:], t.start + 3, t.end, s, s.score + ROLE_BONUS, "phrase"))  # "ex-gardener"
         elif t.low in _FORMER and i + 1 < len(toks) and toks[i + 1].noun and not toks[i + 1].cap:
             text, start, end = span(s, i + 1, i + 2)
-            out.append(Candidate(text, start, end, s, s.score + ROLE_BONUS, "phrase"))  # "the former butler"
+            out.append(Candidate(text, start, end, s, s.score + ROLE_BONUS, "phrase"))  # "the former gardener"
     return out
 
 
 _FORMER = frozenset({"former", "retired", "then", "longtime", "veteran"})
-"""Words before a noun that make it someone's role ("the former butler")."""
+"""Words before a noun that make it someone's role ("the former gardener")."""
 
 
 def reason_candidates(q: Question, s: Sentence) -> list[Candidate]:

@@ -88,7 +88,7 @@ _PREP_WH = re.compile(r"\s*(from|to|with|by|for|against|of|about)\s+(?:who|whom)
 """A question asking for the person of a preposition ("From whom?", "With who did she go?")."""
 
 AUTHOR = 0.4
-"""Bonus of a name whose possessive leads to the work the question names ("Proust's novel “X”")."""
+"""Bonus of a name whose possessive leads to the work the question names ("Verne's novel “X”")."""
 
 
 def _owns_asked(q: Question, toks: list[Token], j: int) -> bool:
@@ -181,7 +181,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if q.atype == "place":
             score += 0.15 if before in PLACE_PREPS else -0.05
             if _describes_asked(q, toks, nm.j):
-                score += DESCRIBES  # "Chongqing automakers Seres and Changan": where the asked names are from
+                score += DESCRIBES  # "Riverton millers Alder and Birch": where the asked names are from
             if person_like(toks, nm.i, nm.j):
                 score -= 0.25  # '"...," said Lang' names a person, not a place
         if q.atype == "person" and before in PLACE_PREPS - {"to", "from"}:
@@ -193,9 +193,9 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
         elif q.head and any(toks[k].key == key(q.head) for k in range(nm.i, nm.j)):
             score += 0.35  # "Which alliance?" - "Harmony Intelligent Mobility Alliance"
         if q.atype == "person" and _owns_asked(q, toks, nm.j):
-            score += AUTHOR  # "Who wrote X?" - "Proust's novel “X”"
+            score += AUTHOR  # "Who wrote X?" - "Verne's novel “X”"
         if asked_prep and before == asked_prep:
-            score += 0.3  # "From whom?" - "a note from Clement Underwood"
+            score += 0.3  # "From whom?" - "a note from Ada Pike"
         if q.subject_wh and before == "by" and nm.i >= 2 and toks[nm.i - 2].key in q.keys:
             score += 0.15  # "built by X" answers "Who built ...?"
         if q.atype == "person" and person_like(toks, nm.i, nm.j):
@@ -206,7 +206,7 @@ def name_candidates(q: Question, s: Sentence) -> list[Candidate]:
             score -= 0.2  # "Harmony Intelligent Mobility Alliance (HIMA)": the short form is the alias
         elif nm.i >= 1 and toks[nm.i - 1].text == "(" and nm.j < len(toks) and toks[nm.j].text == ")":
             score -= 0.2  # "(Agency) --": a dateline or an aside, not what the sentence says
-        shared = words & asked - {key(q.head or "")} - _TITLE_KEYS  # "Mr. Hopper" shares nothing with "Mr. Brice"
+        shared = words & asked - {key(q.head or "")} - _TITLE_KEYS  # "Mr. Quill" shares nothing with "Mr. Vale"
         if shared & q.name_keys or any(
             t.key in shared and "NOUN" not in t.pos for t in toks[nm.i : nm.j]
         ):  # fmt: skip

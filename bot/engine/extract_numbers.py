@@ -54,9 +54,9 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         elif q.head and qt.unit and q.atype == "count":
             score -= 0.1
         if qt.kind == "money" and qt.i >= 2 and toks[qt.i - 1].text == "(" and toks[qt.i - 2].key in q.name_keys:
-            score += 0.3  # "the Archer C7 ($100)": the price of the name it follows
+            score += 0.3  # "the Brewmaster K2 ($40)": the price of the name it follows
         if q.head and _measures(toks, qt.j, key(q.head)):
-            score += 0.2  # "1 pound of bean sprouts" for "how much bean sprouts"
+            score += 0.2  # "1 pound of mung sprouts" for "how much mung sprouts"
         if q.atype == "count" and qt.kind == "count" and qt.unit is None:
             score -= 0.05
         if q.head and qt.unit and q.numeric and key(qt.unit) != key(q.head) and q.atype == "count":
@@ -64,7 +64,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
         if (qt.bound == "to" and NOW.search(q.text)) or (qt.bound == "from" and BEFORE.search(q.text)):
             score += 0.1
         elif _earlier_value(s, qt):
-            score += EARLIER if BEFORE.search(q.text) else -EARLIER  # "14 GWh, up from 11 GWh": 11 was before
+            score += EARLIER if BEFORE.search(q.text) else -EARLIER  # "14 tonnes, up from 11 tonnes": 11 was before
         if _restated(s, qt) and not any(t.low in CURRENCY_WORDS for t in q.tokens):
             score -= 0.1  # "5,000 pesos (about 280 dollars)": the figure as written comes first
         text, start, end = qt.text, qt.start, qt.end
@@ -94,18 +94,18 @@ _RATIO_HEAD = re.compile(
 
 
 EARLIER = 0.1
-"""Shift of a figure a sentence gives as the earlier value of a change ("up from 11.8 GWh")."""
+"""Shift of a figure a sentence gives as the earlier value of a change ("up from 11.8 tonnes")."""
 _EARLIER_BEFORE = re.compile(r"\b(?:up|down|rising|falling|rose|fell|higher|lower|compared)\s+(?:from|with)$")
 
 
 def _earlier_value(s: Sentence, qt: Quantity) -> bool:
-    """Whether a quantity is the earlier value of a change the sentence states ("..., up from 11.8 GWh")."""
+    """Whether a quantity is the earlier value of a change the sentence states ("..., up from 11.8 tonnes")."""
     before = " ".join(t.low for t in s.parsed.tokens[max(0, qt.i - 3) : qt.i])
     return bool(_EARLIER_BEFORE.search(before))
 
 
 def _measures(toks: list[Token], j: int, head: str) -> bool:
-    """Whether "of" and the asked noun follow a quantity ending at token ``j`` ("1 pound of bean sprouts")."""
+    """Whether "of" and the asked noun follow a quantity ending at token ``j`` ("1 pound of mung sprouts")."""
     if j >= len(toks) or toks[j].low != "of":
         return False
     return any(t.key == head for t in toks[j + 1 : j + 5])
@@ -215,7 +215,7 @@ def _subject_names(q: Question) -> list[str]:
         at = q.text.find(n)
         before = [w.lower() for w in q.text[:at].split()[-2:]] if at > 0 else []
         if before in (["how", "many"], ["how", "much"]):
-            continue  # "How much LFP did X ship?": what is counted, not who did it
+            continue  # "How much ore did X ship?": what is counted, not who did it
         if not (before and before[-1] in _PLACED and before != ["according", "to"]):
             out.append(n)
     return out
@@ -326,7 +326,7 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
         start, end = s.record.start + m.start(), s.record.start + m.end()
         tail = _YEAR_TAIL.match(s.record.text, m.end()) if is_month(span_text.split()[-1]) else None
         if tail:
-            end += tail.end() - m.end()  # "since March/April 1993", not "since March"
+            end += tail.end() - m.end()  # "since March/April 1987", not "since March"
         i = next((k for k, t in enumerate(toks) if t.start >= start), 0)
         j = next((k for k, t in enumerate(toks) if t.end >= end), i) + 1
         score = s.score + 0.25 * proximity(i, j, where, q, s) - 0.1 - (UNNAMED if unnamed else 0.0)

@@ -93,7 +93,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
 
 
 def _corrected(turn: str | Mapping[str, Any], index: IndexView) -> str | Mapping[str, Any]:
-    """An earlier user question with its typos corrected too ("Baki" of "Did Baki speak?" is "Bakri")."""
+    """An earlier user question with its typos corrected too ("Brandi" of "Did Brandi speak?" is "Brandt")."""
     if isinstance(turn, str):
         return correct(turn, index)
     if isinstance(turn, Mapping) and turn.get("role", "user") == "user" and isinstance(turn.get("content"), str):
