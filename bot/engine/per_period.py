@@ -1,7 +1,7 @@
 """Averages per day, week or month: a total the documents give for a period, divided by its length.
 
-"How many vehicles did X deliver per day in November?" against "X delivered 81,864 vehicles in
-November" is ``81,864 ÷ 30 days``. The period's length comes from the calendar (the days of the
+"How many crates did X deliver per day in November?" against "X delivered 9,000 crates in
+November" is ``9,000 ÷ 30 days``. The period's length comes from the calendar (the days of the
 month the sentence or question names, of its year when one is given); the division is recorded as a
 tool call like every other computed figure, so the numeric guard sees the 30 and the result.
 """
@@ -63,7 +63,7 @@ def period_days(text: str) -> tuple[int, str] | None:
 
 
 NEAR_CHARS = 40
-"""Characters after a figure in which its own period is written ("81,864 vehicles in November")."""
+"""Characters after a figure in which its own period is written ("9,000 crates in November")."""
 
 
 def average(w: Work, per: str, sentences: list[Sentence]) -> Answer | None:
