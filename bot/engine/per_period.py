@@ -1,4 +1,4 @@
-"""Averages per day, week or month: a total the documents give for a period, divided by its length.
+"""Averages per day, week or hour: a total the documents give for a period, divided by its length.
 
 "How many crates did X deliver per day in November?" against "X delivered 9,000 crates in
 November" is ``9,000 ÷ 30 days``. The period's length comes from the calendar (the days of the
