@@ -46,6 +46,41 @@ NORRBY = """\
 The Norrby mill sold its rye flour at 2,300 kronor (about 200 euros) per tonne last winter.
 """
 
+TALES = """\
+The poet Mirabel Quayle wrote most of her ballads by lamplight.
+"Coldmere was where the poet lived," said Osric Fenn, "and her cottage still stands beside the old mill race."
+Tobias Wren, the mayor's ex-gardener, kept the keys to the glasshouse.
+Nell Ashby, the former cook at the manor, kept the recipe book in her apron.
+Maud Perrow took a jug of water that stood on the table and went out on the terrace to water her herbs.
+Early in the morning Captain Ansel Dray received a note from Hester Lume, begging him to come to the harbour \
+before the tide turned.
+"Good morning, Mr. Pemberly," said Mr. Oakes, lifting his hat as the ferry came in.
+"""
+
+GAZETTE = """\
+Contributor Perrin Hale is known for popularising the term “the quiet furrow”, which describes fields left \
+unploughed for a season.
+The Larkvale Almanac, a pocket guide to tides and planting days, has been in print since March/April 1987.
+Councillor Marek Tolvin spoke to the Evening Courier on Tuesday about the bridge closure.
+Jory Tull hired the law firm GPW to fight the eviction from his boatyard.
+"I filed the papers on Sunday night at the county court," Tull said, "and nobody has called me since."
+Marrow Press has published the first volume of Odile Varnay's sprawling novel “The Salt Meadows,” and Piet \
+Holloway, the book's translator, says the second volume will follow next spring.
+The painter Corin Ashdown made his first prints in a barn on the 600-acre farm his family has worked since 1902.
+Fenland Gazette has 3 million readers. Its web traffic is about 8 million visitors per month. \
+Moorside Post has nearly 21 million.
+The county grain board was told this week to overhaul its inspection rules.
+Officials said it will take four to seven months for the board to carry out all the steps.
+"""
+
+KITCHEN = """\
+Spring greens pie
+For the filling you will need 4 eggs1 pound of spinach2 lemons and a pinch of salt.
+Bake the pie for forty minutes.
+The best kettle for most people is the Stillwater K7 ($40).
+The K7 boils faster than most kettles that cost $90 or more.
+"""
+
 RIVALS = "Which growers did Greenhollow Cooperative finish ahead of in June?"
 LISTED = [
     {"role": "user", "content": RIVALS},
@@ -56,6 +91,21 @@ LISTED = [
 @pytest.fixture
 def valley_bot(tmp_path: Path, embeddings):
     return corpus_bot(tmp_path, embeddings, "valley", VALLEY)
+
+
+@pytest.fixture
+def tales_bot(tmp_path: Path, embeddings):
+    return corpus_bot(tmp_path, embeddings, "tales", TALES)
+
+
+@pytest.fixture
+def gazette_bot(tmp_path: Path, embeddings):
+    return corpus_bot(tmp_path, embeddings, "gazette", GAZETTE)
+
+
+@pytest.fixture
+def kitchen_bot(tmp_path: Path, embeddings):
+    return corpus_bot(tmp_path, embeddings, "kitchen", KITCHEN)
 
 
 @pytest.fixture
@@ -164,3 +214,128 @@ def test_a_new_plant_is_no_change_over_time(valley_bot) -> None:
     a = valley_bot.ask("How much will Halden Mill's new plant cost?")
     check(a, r"^45 million kronor \[1\]\.$")
     assert a.tool_calls == []
+
+
+# -- who, where and what people did (TALES) ---------------------------------------------------------------------------
+def test_a_speaker_is_not_the_place_his_quote_names(tales_bot) -> None:
+    a = tales_bot.ask("Where did the poet live?")
+    check(a, r"^(?:In )?Coldmere(?: was where the poet lived)? \[1\]\.$")
+    assert "Fenn" not in a.text and "Osric" not in a.text
+
+
+def test_his_job_is_the_former_one_the_text_gives(tales_bot) -> None:
+    keys = tales_bot.ask("Who kept the keys to the glasshouse?")
+    check(keys, r"^Tobias Wren \[1\]\.$")
+    job = tales_bot.ask("What was his job?", _turn(keys))
+    check(job, r"^Gardener \[1\]\.$")  # "the mayor's ex-gardener"
+    assert job.resolved_question == "What was Tobias Wren's job?"
+    book = tales_bot.ask("Who kept the recipe book?")
+    check(tales_bot.ask("What was her job?", _turn(book)), r"^Cook \[1\]\.$")  # "the former cook at the manor"
+
+
+def test_where_someone_went_is_the_place_after_the_preposition(tales_bot) -> None:
+    jug = tales_bot.ask("Who took the jug?")
+    check(jug, r"^Maud Perrow \[1\]\.$")
+    went = tales_bot.ask("Where did she go?", _turn(jug))
+    check(went, r"^On the terrace \[1\]\.$")  # not the table the jug stood on
+    assert went.resolved_question == "Where did Maud Perrow go?"
+
+
+def test_from_who_asks_for_the_name_after_from(tales_bot) -> None:
+    note = tales_bot.ask("Who received a note?")
+    check(note, r"^Captain Ansel Dray \[1\]\.$")
+    check(tales_bot.ask("From who?", _turn(note)), r"^Hester Lume \[1\]\.$")
+
+
+def test_a_title_is_no_shared_name(tales_bot) -> None:
+    check(tales_bot.ask("Who greeted Mr. Pemberly?"), r"^Mr\. Oakes \[1\]\.$")
+
+
+# -- news items (GAZETTE) ---------------------------------------------------------------------------------------------
+def test_known_for_answers_what_they_did_with_the_quoted_term_whole(gazette_bot) -> None:
+    a = gazette_bot.ask("What is Perrin Hale known for?")
+    # the term's own quotation marks are part of the answer here, so ``check`` (no quoted passages) does not apply
+    assert not a.refused and not a.flags, (a.text, a.flags)
+    assert re.fullmatch(r"Popularising the term “the quiet furrow” \[1\]\.", a.text), a.text
+    assert "known for popularising" in a.citations[0].quote
+
+
+def test_a_month_range_keeps_its_year(gazette_bot) -> None:
+    check(gazette_bot.ask("Since when has the almanac been in print?"), r"^Since March/April 1987 \[1\]\.$")
+
+
+def test_an_earlier_question_is_read_with_its_typo_corrected(gazette_bot) -> None:
+    first = gazette_bot.ask("Did Tolvan speak to the press?")
+    check(first, r"^Yes\b")
+    history = _turn(first)
+    assert "Tolvan" in history[0]["content"]  # the conversation carries the typo
+    a = gazette_bot.ask("Who did he speak to?", history)
+    assert a.resolved_question == "Who did Tolvin speak to?"
+    check(a, r"^(?:The )?Evening Courier \[1\]\.$")  # whom he spoke to, not the councillor himself
+    plain = [{"role": "user", "content": "Did Tolvan speak to the press?"}, {"role": "assistant", "content": "Yes."}]
+    a = gazette_bot.ask("Who did he speak to?", plain)  # no citation to say where the conversation is
+    assert a.resolved_question == "Who did Tolvin speak to?"
+    check(a, r"^(?:The )?Evening Courier \[1\]\.$")
+
+
+def test_he_is_never_an_acronym(gazette_bot) -> None:
+    from bot.engine.conversation import resolve
+
+    history = [
+        {"role": "user", "content": "Which law firm did Jory Tull hire?"},
+        {"role": "assistant", "content": "GPW [1]."},
+    ]
+    q = "Where did he say he filed the papers?"
+    assert "GPW" not in resolve(q, history).text
+    a = gazette_bot.ask(q, history)
+    assert "GPW" not in a.resolved_question and "Tull" in a.resolved_question
+    check(a, r"^At the county court \[1\]\.$")
+
+
+def test_he_after_a_who_answer_without_a_name_stays_he() -> None:
+    from bot.engine.conversation import resolve
+
+    history = [
+        {"role": "user", "content": "Who is the Brackwater River Board's chief counsel?"},
+        {"role": "assistant", "content": "Order Monday freezing the funds [1]."},
+    ]
+    # "he" is the unnamed counsel, not the board the question named
+    assert resolve("Who did he file a claim against?", history).text == "Who did he file a claim against?"
+
+
+def test_a_weekday_is_no_place(gazette_bot) -> None:
+    a = gazette_bot.ask("Where did Tull file the papers?")
+    check(a, r"^At the county court \[1\]\.$")  # "on Sunday night" says when
+    assert "Sunday" not in a.text
+
+
+def test_the_author_is_the_possessive_before_the_title(gazette_bot) -> None:
+    a = gazette_bot.ask("Who wrote The Salt Meadows?")
+    check(a, r"^Odile Varnay \[1\]\.$")  # not the translator named nearer the title's end
+
+
+def test_a_selling_price_is_not_an_acreage(gazette_bot) -> None:
+    check(gazette_bot.ask("How much do the prints sell for now?"), r"^The documents do not say", refused=True)
+
+
+def test_its_after_another_subject_does_not_take_the_figure_of_the_next(gazette_bot) -> None:
+    a = gazette_bot.ask("What is Moorside Post's web traffic per month?")
+    check(a, r"^(?:Nearly )?21 million \[1\]\.$")  # not the 8 million of the Fenland Gazette
+    assert a.citations[0].quote.startswith("Moorside Post")
+
+
+def test_the_time_period_needed_is_how_long_with_the_range_whole(gazette_bot) -> None:
+    q = "What is the time period needed for the grain board to meet the requirements?"
+    check(gazette_bot.ask(q), r"^Four to seven months \[1\]\.$")  # not "this week"
+
+
+# -- recipes and prices (KITCHEN) -------------------------------------------------------------------------------------
+def test_a_number_glued_to_the_word_before_it_is_read(kitchen_bot) -> None:
+    a = kitchen_bot.ask("How much spinach is needed?")
+    assert not a.refused, a.text
+    assert re.fullmatch(r"1 pound \[1\]\.", a.text), a.text
+    assert "pound of spinach" in a.citations[0].quote
+
+
+def test_a_price_in_brackets_after_a_name_is_its_price(kitchen_bot) -> None:
+    check(kitchen_bot.ask("How much does the Stillwater K7 cost?"), r"^\$40 \[1\]\.$")  # not the $90 of others
