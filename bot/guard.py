@@ -78,7 +78,8 @@ _WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
 _SCALE_WORDS = "|".join(sorted(_SCALES, key=len, reverse=True))
 _NUMBER_RE = re.compile(
     rf"""
-    (?<![\w.])                                   # not glued to a word ("Q3", "L6") or a version ("3.5.1")
+    (?:(?<![\w.])|(?<=[a-z]{{3}}))               # not glued to a word ("Q3", "L6") or a version ("3.5.1"),
+                                                 # but a line run into the next ("eggs1 pound") is read
     (?P<num>{_NUM})
     (?P<glued>(?:k|m|mn|bn|b|tn|t)(?![a-z]))?    # 82k, 1.6B, 3bn
     (?:[\s\-]+(?P<scale>{_SCALE_WORDS})\b)?

@@ -129,6 +129,13 @@ def test_numbers_supported_uses_tool_results_and_citation_objects() -> None:
     assert numbers_supported("10% of it", [], [{"value": 0.1}]) == []
 
 
+def test_numbers_supported_reads_a_line_run_into_the_next() -> None:
+    recipe = "4 eggs1 pound of spinach2 lemons"  # scraped text without line breaks
+    assert numbers_supported("1 pound [1].", [recipe], []) == []
+    assert numbers_supported("3 pounds [1].", [recipe], []) == ["3"]
+    assert [m.text for m in extract_numbers("the Q3 and L6 results")] == []  # short codes stay unread
+
+
 def test_extract_numbers_readings() -> None:
     (m,) = extract_numbers("a 10% stake")
     assert m.text == "10%" and set(m.values) == {10.0, 0.1}
