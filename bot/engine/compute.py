@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.engine import derived
 from bot.engine.evidence import Sentence, gather
-from bot.engine.operands import NUMERIC, READ, Found, answer, fmt, locate, record
+from bot.engine.operands import NUMERIC, READ, UNNAMED_YEAR, Found, answer, fmt, locate, record
 from bot.engine.operations import Operation, parse_operation
 from bot.language.quantities import Quantity, date_ordinal
 from bot.language.tokens import tokenize
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 
 # -- time between two events -------------------------------------------------------------------------
-UNNAMED_YEAR = 2001
-"""Year given to two dates that name none (a common year: only the days between them matter)."""
-
-
 def _year(q: Quantity, s: Sentence) -> int | None:
     year = q.date[0] if q.date else None
     if year is None:

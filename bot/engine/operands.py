@@ -29,6 +29,8 @@ READ = 10
 MIN_OPERAND = 0.45
 """An operand must share at least this (weighted) share of its phrase's words with its sentence."""
 NUMERIC = ("count", "money", "percent")
+UNNAMED_YEAR = 2001
+"""Year given to dates that name none: a common year (no 29 February), so only months and days count."""
 
 
 @dataclass

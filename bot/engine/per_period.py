@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.engine.exchange import money_text
 from bot.engine.extract import candidates
-from bot.engine.operands import fmt, record
+from bot.engine.operands import UNNAMED_YEAR, fmt, record
 from bot.engine.phrase import finish
 from bot.language.tokens import is_month
 
@@ -33,8 +33,6 @@ _MONTH_NUMBER = {name.lower(): k for k, name in enumerate(calendar.month_name) i
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _QUARTER = re.compile(r"\b(?:the\s+)?(?:(first|second|third|fourth)\s+)?quarter\b", re.I)
 _QUARTER_MONTHS = {"first": (1, 2, 3), "second": (4, 5, 6), "third": (7, 8, 9), "fourth": (10, 11, 12)}
-COMMON_YEAR = 2001
-"""A year without 29 February, for a month the documents give without its year."""
 
 
 def wants_average(text: str) -> str | None:
@@ -49,7 +47,7 @@ def wants_average(text: str) -> str | None:
 def period_days(text: str) -> tuple[int, str] | None:
     """The length in days of the month or quarter a text names, and how to say it ("November")."""
     years = [int(y) for y in _YEAR.findall(text)]
-    year = years[0] if years else COMMON_YEAR
+    year = years[0] if years else UNNAMED_YEAR
     for word in re.findall(r"[A-Za-z]+", text):
         if is_month(word.lower()) and (word[0].isupper() or word.lower() != "may"):
             month = _MONTH_NUMBER.get(word.lower()[:3]) or _MONTH_NUMBER.get(word.lower())
