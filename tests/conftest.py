@@ -51,15 +51,19 @@ def make_settings(docs: Path, index: Path, **kw):
     return Settings(docs_dir=docs, index_dir=index, **kw)
 
 
-def corpus_bot(tmp_path: Path, embeddings, name: str, text: str):
-    """A Bot over one document written in a test: its own docs folder and index under ``tmp_path``."""
+def corpus_bot(tmp_path: Path, embeddings, name: str, text: str, more: dict[str, str] | None = None):
+    """A Bot over documents written in a test: its own docs folder and index under ``tmp_path``.
+
+    ``name``/``text`` is the first document; ``more`` maps further document names to their texts.
+    """
     from bot.indexer import sync_index
     from bot.service import Bot
     from bot.store import Store
 
     docs = tmp_path / name
     docs.mkdir()
-    (docs / f"{name}.txt").write_text(text, encoding="utf-8")
+    for doc, body in {name: text, **(more or {})}.items():
+        (docs / f"{doc}.txt").write_text(body, encoding="utf-8")
     settings = make_settings(docs, tmp_path / f"{name}-index")
     store = Store.open(settings)
     sync_index(settings, store=store, embedder=embeddings)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import corpus_bot, make_settings
+from conftest import corpus_bot
 from test_engine import check
 from test_engine_spans import _turn
 
@@ -110,19 +110,7 @@ def kitchen_bot(tmp_path: Path, embeddings):
 
 @pytest.fixture
 def two_reports_bot(tmp_path: Path, embeddings):
-    """A Bot over two documents, built like ``conftest.corpus_bot``."""
-    from bot.indexer import sync_index
-    from bot.service import Bot
-    from bot.store import Store
-
-    docs = tmp_path / "reports"
-    docs.mkdir()
-    (docs / "valley.txt").write_text(VALLEY, encoding="utf-8")
-    (docs / "norrby.txt").write_text(NORRBY, encoding="utf-8")
-    settings = make_settings(docs, tmp_path / "reports-index")
-    store = Store.open(settings)
-    sync_index(settings, store=store, embedder=embeddings)
-    return Bot(settings, store=store, embeddings=embeddings)
+    return corpus_bot(tmp_path, embeddings, "valley", VALLEY, {"norrby": NORRBY})
 
 
 def test_the_first_one_is_the_first_listed_and_a_figure_of_another_subject_is_refused(valley_bot) -> None:

@@ -192,7 +192,7 @@ def _resolved(text: str, prev: Turn) -> Resolved:
         # "and?", "who else?", "name another": the previous question again, without its answer
         extra = {t.key: PREVIOUS_WEIGHT for t in tokenize(prev.question) if t.content}
         return Resolved(prev.question, prev.question, prev, extra, _near(prev), True, [prev.answer or ""])
-    resolved = text
+    resolved, pinned = text, False
     m = _WHAT_ABOUT.match(text)
     a = _AND.match(text)
     bare = _BARE_WH.match(text)
@@ -214,6 +214,7 @@ def _resolved(text: str, prev: Turn) -> Resolved:
             resolved = f"{prev.question.rstrip(' ?')} {tail}?"
     elif ORDINAL_REF.search(text) and _listed(prev):
         resolved = _pick_listed(text, prev)
+        pinned = resolved != text
     else:
         resolved = _substitute_pronouns(text, prev)
     if resolved is not text and resolved != text:
@@ -224,7 +225,6 @@ def _resolved(text: str, prev: Turn) -> Resolved:
             extra.setdefault(t.key, PREVIOUS_WEIGHT)
     query = resolved if resolved != text else f"{text} {prev.question} {prev.answer or ''}".strip()
     exclude = [prev.answer] if prev.answer and _ELSE.search(text) else []  # "what else is it called?"
-    pinned = bool(ORDINAL_REF.search(text) and _listed(prev)) and resolved != text
     return Resolved(resolved, query, prev, extra, _near(prev), followup=True, exclude=exclude, pinned=pinned)
 
 

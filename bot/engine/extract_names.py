@@ -29,13 +29,11 @@ def person_like(toks: list[Token], i: int, j: int) -> bool:
     """A name a person bears: after a title ("Mr.", "Secretary") or before a speech verb ("... said")."""
     before = toks[i - 1].low.rstrip(".") if i > 0 else ""
     inside = toks[i].low.rstrip(".")
-    after = toks[j].low if j < len(toks) else ""
     after2 = toks[j + 1].low if j + 1 < len(toks) and toks[j].text == "," else ""
     return (
         inside in PERSON_CUES_BEFORE
         or before in PERSON_CUES_BEFORE
-        or (before in PERSON_CUES_AFTER and i >= 2 and toks[i - 2].kind == "punct")  # '"...," said Mr. X'
-        or after in PERSON_CUES_AFTER
+        or speaker(toks, i, j)  # '"...," said Mr. X', "X said"
         or (after2 in ("a", "the", "who"))
         or (bool(after2) and toks[j + 1].lemma in PERSON_NOUNS)  # "Ann Berg, journalist and author"
     )

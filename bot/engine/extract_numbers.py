@@ -33,9 +33,7 @@ def quantity_candidates(q: Question, s: Sentence) -> list[Candidate]:
     question_numbers = {t.low for t in q.tokens if t.kind == "num"}
     question_values = {v for x in find_quantities(q.text) for v in x.values}
     numeric_ask = q.numeric or bool({t.lemma for t in q.tokens} & NUMERIC_NOUNS)
-    entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
-    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys | s.carried)
-    unnamed = unnamed and not (_refers_back(s) and not s.before_read)  # "Its ..." after a sentence about another
+    unnamed = _unnamed(q, s)
     for qt in split_changes(s):
         if qt.kind not in kinds or any(t.low in question_numbers for t in qt.tokens if t.kind == "num"):
             continue
@@ -137,6 +135,18 @@ PERIOD_WORDS = frozenset(MONTHS) | {"first", "second", "third", "fourth", "q1", 
 
 UNNAMED = 0.35
 """Penalty of a number from a sentence that never names what the question asks about."""
+
+
+def _unnamed(q: Question, s: Sentence) -> bool:
+    """Whether a sentence never names what the question asks about, nor takes it from the sentence before.
+
+    A sentence opening on "Its ..." is given the benefit of the doubt only when the sentence before was not
+    read; when it was, ``carried`` already says whether that one named the asked subject.
+    """
+    entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
+    if not entities or _named_in(entities, s.parsed.keys | s.carried):
+        return False
+    return not (_refers_back(s) and not s.before_read)
 
 
 def _entity_names(q: Question) -> set[str]:
@@ -314,8 +324,7 @@ def time_word_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Times without a date written in numbers: "on Thursday", "in the coming weeks", "17th-century"."""
     where, out = anchors(q, s), []
     toks = s.parsed.tokens
-    entities = {key(w) for w in _entity_names(q)} if not q.soft_names else set()
-    unnamed = bool(entities) and not _named_in(entities, s.parsed.keys | s.carried) and not _refers_back(s)
+    unnamed = _unnamed(q, s)
     for m in _TIME_WORDS.finditer(s.record.text):
         span_text = m.group(0).lower()
         stretch = bool(_STRETCH.search(span_text))

@@ -110,8 +110,8 @@ def widen(c: Candidate, place: bool = False) -> Candidate:
                 return replace(c, text=inner, start=start, end=start + len(inner))
     named = _NAMED_BY_QUOTE.match(text, b) if c.kind == "phrase" and re.search(r"\b[a-z]+$", text[a:b]) else None
     if named and len(named.group(1).split()) <= MAX_QUOTED_WORDS:
-        end = named.end() - (1 if named.group(0)[-2:-1] in ",." else 0)
-        return replace(c, text=text[a:end], end=base + end)  # 'the term "the slow harvest"', not 'the term'
+        end = named.end()  # 'the term "the slow harvest"', not 'the term'
+        return replace(c, text=text[a:end], end=base + end)
     if place and c.kind in ("name", "phrase"):
         m = re.match(r", ((?:[A-Z][\w.’'-]*)(?: [A-Z][\w.’'-]*){0,2})(?=[,.;)]|\s+[a-z]|$)", text[b:])
         rest = text[b + m.end() : b + m.end() + 12] if m else ""
