@@ -11,6 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 FactKind = Literal["count", "money", "percent", "ratio", "date", "period", "other"]
+Assertion = Literal["sure", "likely", "abstain"]
+"""How an answer is said: ``sure`` stated plainly, ``likely`` hedged with its passage quoted, ``abstain`` not
+answered (the closest passage quoted, or "the documents don't say" when there is no evidence)."""
 
 
 class Chunk(BaseModel):
@@ -76,6 +79,10 @@ class Citation(BaseModel):
     end: int
     quote: str = Field(description="source_text[start:end].")
     chunk_id: str | None = None
+    answer_start: int | None = Field(
+        None, description="Document offset where the answer's own span starts inside this quote (None: not here)."
+    )
+    answer_end: int | None = Field(None, description="Document offset where the answer's span ends.")
 
 
 class ToolCall(BaseModel):
@@ -102,3 +109,22 @@ class Answer(BaseModel):
         default_factory=list, description="Notes, e.g. a generated answer rejected by the numeric guard."
     )
     latency_ms: float = 0.0
+    confidence: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Calibrated probability that the claim is right: among answers near p, about p are right. "
+        "0 when there is no claim (the documents don't say).",
+    )
+    assertion: Assertion = Field(
+        "sure", description="sure (stated plainly) | likely (hedged, passage quoted) | abstain (not answered)."
+    )
+    claim: str | None = Field(
+        None,
+        description="The short answer the engine found, as it would state it when sure ('Dongfeng [1].'). "
+        "For a likely answer the text hedges it; for an abstention the text withholds it (kept here for "
+        "evaluation and debugging). None when nothing was found.",
+    )
+    signals: dict[str, float] = Field(
+        default_factory=dict, description="The evidence features the confidence was computed from (by name)."
+    )

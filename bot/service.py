@@ -165,8 +165,11 @@ class Bot:
         engine = engine or self.settings.llm
         from bot.engine import run
 
+        from bot.verdict import assess
+
         outcome = run(self.engine_index, cleaned, history)
-        grounded = outcome.answer
+        grounded = assess(outcome, self.settings)
+        outcome.answer = grounded
         if engine == "grounded":
             yield grounded.text
             final = grounded
