@@ -568,3 +568,354 @@ def test_replay_puts_the_bots_own_earlier_answers_into_follow_ups() -> None:
     plain = QuotingBot(own=True)
     run_eval(qs, plain, replay=False)
     assert plain.calls[2] == ["Who bought it?", "When?"]
+
+
+# --------------------------------------------------------------------------- right / wrong / abstained, halves
+
+PASSAGE = "“Acme shipped 1,200 robots in March.”"
+ROBOTS = Question(id="robots", question=MARCH, expected="1,200", kind="numeric")
+CEO = Question(id="ceo", question="Who is Acme's CEO?", answerable=False)
+
+
+def _said(assertion: str, text: str, claim: str | None, confidence: float = 0.5, **kw: Any) -> Answer:
+    refused = assertion == "abstain"
+    return _answer(text, refused=refused, assertion=assertion, claim=claim, confidence=confidence, **kw)
+
+
+ABSTAIN_TEXT = f"I can't tell for sure from the documents. The closest passage [1]: {PASSAGE}."
+CASES = {
+    "sure right": (ROBOTS, _said("sure", "1,200 robots [1].", "1,200 robots [1]."), "right", True),
+    "sure wrong": (ROBOTS, _said("sure", "950 robots [1].", "950 robots [1]."), "wrong", False),
+    # the hedged text holds the number in its own words, but a guess is never "right"
+    "likely, right guess": (
+        ROBOTS, _said("likely", f"Probably 1,200 robots [1] — the passage: {PASSAGE}.", "1,200 robots [1]."),
+        "abstained", True,
+    ),
+    "likely, wrong guess": (
+        ROBOTS, _said("likely", f"Probably 950 robots [1] — the passage: {PASSAGE}.", "950 robots [1]."),
+        "abstained", False,
+    ),
+    "abstain, right guess": (ROBOTS, _said("abstain", ABSTAIN_TEXT, "1,200 robots [1]."), "abstained", True),
+    "refused answerable": (
+        ROBOTS, _said("abstain", "The documents do not say.", None, 0.0, citations=[]), "abstained", None,
+    ),
+    "refused unanswerable": (
+        CEO, _said("abstain", "The documents do not say who runs Acme.", None, 0.0, citations=[]), "right", None,
+    ),
+    "abstain unanswerable": (CEO, _said("abstain", ABSTAIN_TEXT, "Smith [1]."), "right", False),
+    "sure on unanswerable": (CEO, _said("sure", "Smith [1].", "Smith [1]."), "wrong", False),
+    "likely on unanswerable": (
+        CEO, _said("likely", f"Probably Smith [1] — the passage: {PASSAGE}.", "Smith [1]."), "abstained", False,
+    ),
+    # an Answer that refuses keeps the model's default assertion "sure": the refusal wins
+    "refused, default assertion": (
+        ROBOTS, _answer("The documents do not say.", refused=True, citations=[]), "abstained", None,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_answer_is_right_wrong_or_abstained(case: str) -> None:
+    q, answer, outcome, claim_right = CASES[case]
+    item = grade(q, answer)
+    assert item.outcome == outcome
+    assert item.claim_right is claim_right
+    assert item.assertion == ("abstain" if answer.refused else answer.assertion)
+    record = item.record()
+    assert (record["outcome"], record["claim_right"], record["assertion"]) == (outcome, claim_right, item.assertion)
+
+
+def test_guesses_record_whether_the_quoted_passage_held_the_answer() -> None:
+    item = grade(ROBOTS, CASES["abstain, right guess"][1])
+    assert item.passage_right and not item.quoted  # the existing "quoted" counts no refusal
+    other = Citation(n=1, source="acme.txt", start=0, end=20, quote="Borealis is in Oslo.")
+    assert not grade(ROBOTS, _said("abstain", "I can't tell [1].", "950 [1].", citations=[other])).passage_right
+    assert not grade(ROBOTS, CASES["refused answerable"][1]).passage_right
+
+
+class Plain:
+    """An answer of a custom Asker: no assertion, claim, confidence or signals."""
+
+    def __init__(self, text: str, refused: bool = False) -> None:
+        self.text, self.refused, self.citations = text, refused, [CIT]
+
+
+def test_an_answer_without_an_assertion_is_sure_unless_it_refuses() -> None:
+    said = grade(ROBOTS, Plain("1,200 robots [1]."))
+    assert (said.assertion, said.outcome, said.claim, said.claim_right) == ("sure", "right", "1,200 robots [1].", True)
+    assert grade(ROBOTS, Plain("950 robots [1].")).outcome == "wrong"
+    refused = grade(ROBOTS, Plain("The documents do not say.", refused=True))
+    assert (refused.assertion, refused.outcome, refused.claim) == ("abstain", "abstained", None)
+    assert (grade(CEO, Plain("No idea.", refused=True)).outcome, grade(CEO, Plain("Smith.")).outcome) == (
+        "right",
+        "wrong",
+    )
+
+
+def test_signals_confidence_and_errors_reach_answers_jsonl(tmp_path: Path) -> None:
+    answer = _said("sure", "1,200 robots [1].", "1,200 robots [1].", confidence=0.8123456, signals={"margin": 0.25})
+    record = grade(ROBOTS, answer).record()
+    assert (record["confidence"], record["signals"], record["claim"]) == (0.8123, {"margin": 0.25}, "1,200 robots [1].")
+    broken = ItemResult(question=ROBOTS, error="RuntimeError: x").record()
+    assert (broken["outcome"], broken["assertion"], broken["claim_right"]) == ("abstained", None, None)
+
+
+def _trust_records() -> list[dict[str, Any]]:
+    keys = ["sure right", "sure right", "sure wrong", "likely, right guess", "likely, wrong guess",
+            "abstain, right guess", "refused answerable", "refused unanswerable", "sure on unanswerable",
+            "likely on unanswerable"]  # fmt: skip
+    return [grade(CASES[k][0], CASES[k][1]).record() for k in keys]
+
+
+def test_precision_coverage_and_wrong_rate() -> None:
+    from bot.evaluate import trust_summary
+
+    t = trust_summary(_trust_records())
+    # right: 2 sure right + the refused unanswerable; wrong: sure wrong + sure on unanswerable; the rest abstained
+    assert (t["questions"], t["right"], t["wrong"], t["abstained"], t["stated"]) == (10, 3, 2, 5, 5)
+    assert t["precision"] == pytest.approx(3 / 5) and t["coverage"] == pytest.approx(5 / 10)
+    assert t["wrong_rate"] == pytest.approx(2 / 10) and t["right_rate"] == pytest.approx(3 / 10)
+    assert t["refusal_recall"] == pytest.approx(1 / 3)  # 3 unanswerable, 1 refused
+    assert "baseline" not in t
+    empty = trust_summary([])
+    assert (empty["precision"], empty["coverage"], empty["wrong_rate"], empty["risk_coverage"]["aurc"]) == (None,) * 4
+
+
+def test_per_tier_counts() -> None:
+    from bot.evaluate import trust_summary
+
+    tiers = trust_summary(_trust_records())["tiers"]
+    assert tiers["sure"] == {"n": 4, "coverage": 0.4, "claims": 4, "claim_right": 2, "precision": 0.5,
+                             "passage_right": 3, "right": 2, "wrong": 2, "abstained": 0}  # fmt: skip
+    assert tiers["likely"] == {"n": 3, "coverage": pytest.approx(0.3), "claims": 3, "claim_right": 1,
+                               "precision": pytest.approx(1 / 3), "passage_right": 2, "right": 0, "wrong": 0,
+                               "abstained": 3}  # fmt: skip
+    # abstain: the right guess, the answerable refusal (no claim) and the unanswerable refusal (no claim)
+    assert tiers["abstain"] == {"n": 3, "coverage": pytest.approx(0.3), "claims": 1, "claim_right": 1,
+                                "precision": 1.0, "passage_right": 1, "right": 1, "wrong": 0,
+                                "abstained": 2}  # fmt: skip
+
+
+def test_risk_coverage_points_area_and_aurc_by_hand() -> None:
+    from bot.evaluate import risk_coverage
+
+    items = [(0.7, True, True), (0.9, True, True), (0.0, False, False), (0.8, True, False)]
+    rc = risk_coverage(items)
+    assert [(p["confidence"], p["n"], p["coverage"], p["precision"]) for p in rc["points"]] == [
+        (0.9, 1, 0.25, 1.0), (0.8, 2, 0.5, 0.5), (0.7, 3, 0.75, 0.6667),
+    ]  # fmt: skip
+    assert rc["area"] == pytest.approx((1 + 1 / 2 + 2 / 3) / 3)  # mean precision over the 3 answered prefixes
+    # all 4 questions, the one without a claim last: precisions 1, 1/2, 2/3, 2/4
+    assert rc["aurc"] == pytest.approx((0 + 1 / 2 + 1 / 3 + 1 / 2) / 4)
+    # ties share one point and do not depend on the order they come in
+    for tied in ([(0.5, True, True), (0.5, True, False)], [(0.5, True, False), (0.5, True, True)]):
+        rc = risk_coverage(tied)
+        assert [(p["n"], p["precision"]) for p in rc["points"]] == [(2, 0.5)]
+        assert rc["area"] == pytest.approx(0.5) and rc["aurc"] == pytest.approx(0.5)
+    many = risk_coverage([(i / 200, True, i % 2 == 0) for i in range(120)])
+    assert len(many["points"]) == 50 and many["points"][0]["n"] == 1 and many["points"][-1]["n"] == 120
+    assert risk_coverage([(0.0, False, False)])["points"] == [] and risk_coverage([])["aurc"] is None
+
+
+def test_reliability_bins_and_ece_by_hand() -> None:
+    from bot.evaluate import reliability
+
+    rel = reliability([(0.95, True), (0.95, True), (0.85, False), (0.15, False), (0.15, True)])
+    filled = {round(b["lo"], 1): (b["n"], b["confidence"], b["accuracy"]) for b in rel["bins"] if b["n"]}
+    assert filled == {0.9: (2, pytest.approx(0.95), 1.0), 0.8: (1, 0.85, 0.0), 0.1: (2, pytest.approx(0.15), 0.5)}
+    assert len(rel["bins"]) == 10 and rel["n"] == 5
+    assert rel["ece"] == pytest.approx(2 / 5 * 0.05 + 1 / 5 * 0.85 + 2 / 5 * 0.35)
+    edges = reliability([(1.0, True), (0.0, False)])
+    assert edges["bins"][9]["n"] == 1 and edges["bins"][0]["n"] == 1 and edges["ece"] == pytest.approx(0.0)
+    assert reliability([])["ece"] is None
+
+
+def test_yes_no_baseline() -> None:
+    from bot.evaluate import majority_baseline
+
+    records = [{"gold": [g]} for g in ("yes", "Yes", "no", "yes", "no.")]
+    assert majority_baseline(records) == {"answer": "yes", "right": 3, "questions": 5, "rate": 0.6}
+    assert majority_baseline([*records, {"gold": ["Acme"]}]) is None
+    assert majority_baseline([*records, {"gold": []}]) is None
+
+
+def test_trust_report_summary_and_charts(tmp_path: Path) -> None:
+    qs = [Question(id=f"b{i}", question=f"is it {i}?", gold=[g], expected_any=[f"^{g}"], expected_sources=[f"d{i}.txt"])
+          for i, g in enumerate(["yes", "yes", "no", "yes", "no", "yes"])]  # fmt: skip
+
+    class YesBot:
+        def ask(self, question: str, history: Any = (), engine: str | None = None) -> Answer:
+            n = int(question.split()[-1].rstrip("?"))
+            tier = ("sure", "sure", "likely", "abstain", "sure", "sure")[n]
+            return _said(tier, "Yes [1].", "Yes [1].", confidence=0.1 + 0.15 * n)
+
+    result = run_eval(qs, YesBot())
+    summary = write_outputs(result, tmp_path / "out")
+    t = summary["trust"]
+    assert (t["right"], t["wrong"], t["abstained"]) == (3, 1, 2)
+    assert t["baseline"] == {"answer": "yes", "right": 4, "questions": 6, "rate": pytest.approx(4 / 6)}
+    assert set(summary["halves"]) == {"1", "2"}
+    assert sum(h["questions"] for h in summary["halves"].values()) == 6
+    assert sum(h["right"] for h in summary["halves"].values()) == 3
+    records = [json.loads(x) for x in (tmp_path / "out" / "answers.jsonl").read_text().splitlines()]
+    assert [r["half"] for r in records] == [result.items[i].half for i in range(6)]
+    assert {"assertion", "confidence", "claim", "outcome", "claim_right", "half", "signals"} <= set(records[0])
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "| 3 | 1 | 2 | 75.0% | 66.7% | 16.7% | 50.0% | n/a |" in report
+    assert '"yes" to everything: 4 right of 6' in report and "### By tier" in report
+    assert "### By half (1: tuning, 2: held out)" in report and f"ECE {t['reliability']['ece']:.3f}" in report
+    for png in ("risk_coverage.png", "reliability.png"):
+        assert f"![{png[:-4]}]({png})" in report
+        assert (tmp_path / "out" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _expected_halves(keys: dict[str, str]) -> dict[str, int]:
+    import hashlib
+
+    ordered = sorted(set(keys.values()), key=lambda k: hashlib.sha1(k.encode()).hexdigest())
+    return {qid: 1 + ordered.index(key) % 2 for qid, key in keys.items()}
+
+
+def test_halves_by_document_are_balanced_fixed_and_keep_documents_together() -> None:
+    from bot.evaluate import assign_halves
+
+    qs = [Question(id=f"{d}-{i}", question=f"Question {i} on {d}?", expected_sources=[f"{d}.txt"])
+          for d in "abcdefg" for i in range(3)]  # fmt: skip
+    halves = assign_halves(qs)
+    assert halves == _expected_halves({q.id: q.expected_sources[0] for q in qs})
+    assert assign_halves(qs[::-1]) == halves and assign_halves(qs[5:] + qs[:5]) == halves
+    by_doc = {d: {halves[f"{d}-{i}"] for i in range(3)} for d in "abcdefg"}
+    assert all(len(h) == 1 for h in by_doc.values())
+    assert sorted(h.pop() for h in by_doc.values()).count(1) == 4  # 7 documents: 4 in half 1, 3 in half 2
+
+
+def test_halves_of_a_small_set_follow_conversations() -> None:
+    from bot.evaluate import assign_halves
+
+    root = "How many robots did Acme ship?"
+    qs = [
+        Question(id="root", question=root, expected_sources=["acme.txt"]),
+        Question(id="f1", question="And in April?", history=[root], expected_sources=["acme.txt"]),
+        Question(id="f2", question="Why?", history=[{"role": "user", "content": root}, "And in April?"]),
+        *[Question(id=f"s{i}", question=f"Standalone {i}?", expected_sources=["acme.txt"]) for i in range(5)],
+        Question(id="other", question="Where is Borealis?", expected_sources=["borealis.txt"]),
+    ]
+    halves = assign_halves(qs)  # 2 documents: grouped by conversation, not by document
+    assert halves["root"] == halves["f1"] == halves["f2"]
+    roots = {q.id: (q.history[0] if isinstance(q.history[0], str) else q.history[0]["content"]) if q.history
+             else q.question for q in qs}  # fmt: skip
+    assert halves == _expected_halves(roots)
+    assert len({halves[f"s{i}"] for i in range(5)}) == 2  # same document, different halves
+    assert assign_halves(list(reversed(qs))) == halves
+
+
+def test_project_and_thirdparty_sets_split_in_two() -> None:
+    from bot.evaluate import assign_halves
+
+    for path in (ROOT / "evals" / "seed_questions.jsonl", ROOT / "evals" / "thirdparty" / "coqa" / "questions.jsonl",
+                 ROOT / "evals" / "thirdparty" / "boolq_dev" / "questions.jsonl"):  # fmt: skip
+        qs = load_questions(path)
+        halves = assign_halves(qs)
+        assert set(halves.values()) == {1, 2}, path
+        if "thirdparty" in str(path):  # by document: a story's conversation stays in one half
+            docs: dict[str, set[int]] = {}
+            for q in qs:
+                docs.setdefault(q.expected_sources[0], set()).add(halves[q.id])
+            assert all(len(h) == 1 for h in docs.values())
+            assert abs(sum(h == {1} for h in docs.values()) - sum(h == {2} for h in docs.values())) <= 1
+
+
+def test_run_eval_marks_halves_from_the_whole_set() -> None:
+    from bot.evaluate import assign_halves
+
+    qs = [Question(id=f"q{i}", question=f"How many robots in month {i}?", expected_sources=[f"d{i}.txt"])
+          for i in range(8)]  # fmt: skip
+    halves = assign_halves(qs)
+    second = [q for q in qs if halves[q.id] == 2]
+    result = run_eval(second, StubBot(), halves=halves)
+    assert {i.half for i in result.items} == {2}
+    assert set(result.summary["halves"]) == {"2"}
+    # without the whole set's halves, a subset would be split again on its own
+    assert {i.half for i in run_eval(second, StubBot()).items} == {1, 2}
+
+
+# --------------------------------------------------------------------------- `bot eval` gates and --half
+
+
+class TierBot:
+    """Answers by the question: 'right', 'wrong', 'guess' (likely) or anything else (abstain)."""
+
+    def ask(self, question: str, history: Any = (), engine: str | None = None) -> Answer:
+        word = question.split()[0]
+        if word == "right":
+            return _said("sure", "1,200 robots [1].", "1,200 robots [1].", 0.9)
+        if word == "wrong":
+            return _said("sure", "950 robots [1].", "950 robots [1].", 0.8)
+        if word == "guess":
+            return _said("likely", f"Probably 1,200 robots [1] — the passage: {PASSAGE}.", "1,200 robots [1].", 0.6)
+        return _said("abstain", ABSTAIN_TEXT, "1,200 robots [1].", 0.2)
+
+
+def _eval_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words: list[str], *flags: str) -> Any:
+    from typer.testing import CliRunner
+
+    import bot.cli
+
+    path = tmp_path / "set.jsonl"
+    path.write_text(_lines(*[{"id": f"{w}{i}", "question": f"{w} robots {i}?", "expected": "1,200",
+                              "expected_sources": [f"doc{i}.txt"]} for i, w in enumerate(words)]),
+                    encoding="utf-8")  # fmt: skip
+    monkeypatch.setattr(bot.cli, "open_bot", lambda settings, quiet=False: TierBot())
+    args = ["eval", str(path), "--docs", str(tmp_path), "--index", str(tmp_path / "index"), "-q"]
+    return CliRunner().invoke(bot.cli.app, [*args, "--out", str(tmp_path / "out"), *flags])
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--min-precision", "0.5", "--max-wrong-rate", "0.25", "--min-right", "0.25"), None),
+        (("--min-precision", "0.6"), "Precision 0.500 is below --min-precision 0.6."),
+        (("--max-wrong-rate", "0.2"), "Wrong rate 0.250 is above --max-wrong-rate 0.2."),
+        (("--min-right", "0.3"), "Right rate 0.250 is below --min-right 0.3."),
+    ],
+)
+def test_cli_trust_gates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flags: tuple[str, ...], message: Any) -> None:
+    result = _eval_in_process(monkeypatch, tmp_path, ["right", "wrong", "guess", "none"], *flags)
+    assert result.exit_code == (1 if message else 0), result.output
+    assert "Right 1, wrong 1, abstained 2 of 4: precision 50.0%, coverage 50.0%, wrong rate 25.0%" in result.output
+    if message:
+        assert message in result.output and "Traceback" not in result.output
+
+
+def test_cli_precision_gate_fails_a_bot_that_states_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    result = _eval_in_process(monkeypatch, tmp_path, ["none", "guess"], "--min-precision", "0.9")
+    assert result.exit_code == 1
+    assert "Precision n/a (nothing stated) is below --min-precision 0.9." in result.output
+    loose = _eval_in_process(monkeypatch, tmp_path, ["none", "guess"], "--max-wrong-rate", "0", "--min-right", "0.1")
+    assert loose.exit_code == 1 and "Right rate 0.000 is below --min-right 0.1." in loose.output
+    assert "Wrong rate" not in loose.output.split("Report:")[-1]  # no wrong answer: that gate passes
+
+
+def test_cli_half_asks_one_fixed_half(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bot.evaluate import assign_halves
+
+    words = ["right", "wrong", "guess", "none", "right", "right"]
+    both = _eval_in_process(monkeypatch, tmp_path, words)
+    assert both.exit_code == 0 and "Half 1 (tuning)" in both.output and "Half 2 (held out)" in both.output
+    halves = assign_halves(load_questions(tmp_path / "set.jsonl"))
+    for half in (1, 2):
+        result = _eval_in_process(monkeypatch, tmp_path, words, "--half", str(half))
+        assert result.exit_code == 0, result.output
+        records = [json.loads(x) for x in (tmp_path / "out" / "answers.jsonl").read_text().splitlines()]
+        assert [r["id"] for r in records] == [qid for qid, h in halves.items() if h == half]
+        assert {r["half"] for r in records} == {half}
+        summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+        assert list(summary["halves"]) == [str(half)] and summary["questions"] == len(records)
+    one_doc = tmp_path / "one.jsonl"
+    one_doc.write_text(_lines({"id": "a", "question": "right robots?"}), encoding="utf-8")
+    from typer.testing import CliRunner
+
+    import bot.cli
+
+    empty = CliRunner().invoke(bot.cli.app, ["eval", str(one_doc), "--half", "2", "-q", "--out", str(tmp_path / "o")])
+    assert empty.exit_code == 2 and "no questions in half 2" in empty.output

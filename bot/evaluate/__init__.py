@@ -22,9 +22,12 @@ question is asked through anything with ``.ask(question, history, engine=...)``
 A question passes when all its checks pass (and the engine did not raise); the
 overall score is the fraction of questions that pass. :func:`summarize` adds
 refusal precision/recall, retrieval hit rate and MRR against
-``expected_sources``, citation support and latency percentiles;
-:func:`write_outputs` writes ``answers.jsonl``, ``summary.json``, ``report.md``
-and two PNG charts.
+``expected_sources``, citation support, latency percentiles and the trust
+metrics of :mod:`bot.evaluate.trust` (each answer right, wrong or abstained;
+precision, coverage and wrong rate; per-tier counts; risk-coverage and
+calibration), overall and per fixed half (:func:`assign_halves`: half 1 tunes,
+half 2 is held out); :func:`write_outputs` writes ``answers.jsonl``,
+``summary.json``, ``report.md`` and PNG charts.
 
 Example:
     >>> from bot.evaluate import numbers_agree
@@ -33,14 +36,17 @@ Example:
 
 """
 
+from bot.evaluate.halves import assign_halves
 from bot.evaluate.matching import close, content_words, currencies, numbers_agree, parse_numbers, text_match
 from bot.evaluate.questions import Question, load_questions
 from bot.evaluate.report import percentile, render_report, summarize, write_outputs
 from bot.evaluate.runner import EvalResult, ItemResult, grade, run_eval
 from bot.evaluate.support import one_step, retrieval_rank, source_matches, unsupported_numbers
+from bot.evaluate.trust import classify, majority_baseline, reliability, risk_coverage, trust_summary
 
 __all__ = [
-    "EvalResult", "ItemResult", "Question", "close", "content_words", "currencies", "grade", "load_questions",
-    "numbers_agree", "one_step", "parse_numbers", "percentile", "render_report", "retrieval_rank", "run_eval",
-    "source_matches", "summarize", "text_match", "unsupported_numbers", "write_outputs",
+    "EvalResult", "ItemResult", "Question", "assign_halves", "classify", "close", "content_words", "currencies",
+    "grade", "load_questions", "majority_baseline", "numbers_agree", "one_step", "parse_numbers", "percentile",
+    "reliability", "render_report", "retrieval_rank", "risk_coverage", "run_eval", "source_matches", "summarize",
+    "text_match", "trust_summary", "unsupported_numbers", "write_outputs",
 ]  # fmt: skip

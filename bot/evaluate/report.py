@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.errors import InputError
+from bot.evaluate.charts import draw as draw_charts
+from bot.evaluate.trust import halves_summary, trust_summary
 
 
 class EvalResult(Protocol):
@@ -49,7 +51,9 @@ def summarize(records: Sequence[Mapping[str, Any]], **meta: Any) -> dict[str, An
         expected-answer checks), refusal ``precision``/``recall`` (positive = refused; questions with
         ``answerable: null`` left out), ``unsupported_answers`` (answers with unsupported numbers),
         retrieval ``hit_rate``/``mrr`` over questions with expected sources, latency ``p50``/``p95`` (ms,
-        questions without errors), per-check pass rates and a per-kind breakdown.
+        questions without errors), per-check pass rates, a per-kind breakdown, ``trust`` (right / wrong /
+        abstained, precision, coverage, tiers, risk-coverage, reliability: :func:`trust_summary`) and
+        ``halves`` (the trust block of each half present, ``"1"`` tuning and ``"2"`` held out).
 
     """
     n = len(records)
@@ -129,6 +133,8 @@ def summarize(records: Sequence[Mapping[str, Any]], **meta: Any) -> dict[str, An
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "n": len(latencies)},
         "checks": checks,
         "by_kind": by_kind,
+        "trust": trust_summary(records),
+        "halves": halves_summary(records),
     }
 
 
@@ -146,59 +152,72 @@ def _turn_text(turn: Any) -> str:
     return turn if isinstance(turn, str) else f"{turn.get('role', 'user')}: {turn.get('content')}"
 
 
-def _charts(summary: Mapping[str, Any], latencies: Sequence[float], out: Path) -> list[str]:
-    """Draw score-by-kind and latency charts (matplotlib's Agg canvas; no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def _num(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
-    names = []
-    kinds = summary["by_kind"]
-    if kinds:
-        fig = Figure(figsize=(7, 0.45 * len(kinds) + 1.2))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        labels = list(kinds)
-        scores = [kinds[k]["score"] * 100 for k in labels]
-        own = [kinds[k].get("own_words", 0.0) * 100 for k in labels]
-        pos = list(range(len(labels)))
-        bars = ax.barh([p - 0.2 for p in pos], scores, height=0.4, color="#4c72b0", label="all checks")
-        ax.barh([p + 0.2 for p in pos], own, height=0.4, color="#dd8452", label="own words")
-        ax.set_yticks(pos, labels)
-        for bar, k in zip(bars, labels, strict=True):
-            ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
-                    f"{kinds[k]['passed']}/{kinds[k]['n']}", va="center", fontsize=8)  # fmt: skip
-        ax.set_xlim(0, 112)
-        ax.invert_yaxis()
-        ax.legend(loc="lower right", fontsize=8)
-        ax.set_xlabel("questions (%)")
-        ax.set_title(
-            f"Score by question kind (all checks {summary['score']:.0%}, own words {summary['own_words']:.0%})"
+
+def render_trust(summary: Mapping[str, Any]) -> list[str]:
+    """The report's trust sections: right / wrong / abstained, per tier, per half, calibration."""
+    t = summary["trust"]
+    rc, rel = t["risk_coverage"], t["reliability"]
+    lines = [
+        "",
+        "## Right, wrong, abstained",
+        "",
+        "| Right | Wrong | Abstained | Precision | Coverage | Wrong rate | Right rate | Refusal recall |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {t['right']} | {t['wrong']} | {t['abstained']} | {_fmt(t['precision'], True)} "
+        f"| {_fmt(t['coverage'], True)} | {_fmt(t['wrong_rate'], True)} | {_fmt(t['right_rate'], True)} "
+        f"| {_fmt(t['refusal_recall'], True)} |",
+        "",
+        "Right: a plainly stated answer whose own words hold the expected answer, or a refusal of an unanswerable "
+        "question. Wrong: any other plainly stated answer. Abstained: a refusal, an abstention or a hedged "
+        "(likely) guess. Precision = right / (right + wrong); coverage = (right + wrong) / all; wrong rate = "
+        "wrong / all.",
+    ]
+    base = t.get("baseline")
+    if base:
+        lines += ["", f"Baseline: \"{base['answer']}\" to everything: {base['right']} right of {base['questions']} "
+                  f"({base['rate']:.1%})."]  # fmt: skip
+    lines += [
+        "",
+        f"Calibration: ECE {_num(rel['ece'])} over {rel['n']} answers with a claim (10 bins); AURC "
+        f"{_num(rc['aurc'])} (risk against coverage over all questions, lower is better); mean precision over "
+        f"the risk-coverage curve {_num(rc['area'])}.",
+        "",
+        "### By tier",
+        "",
+        "| Tier | Answers | Share | With a claim | Claims right | Claim precision | Passage held it "
+        "| Right | Wrong | Abstained |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, k in t["tiers"].items():
+        lines.append(
+            f"| {name} | {k['n']} | {_fmt(k['coverage'], True)} | {k['claims']} | {k['claim_right']} "
+            f"| {_fmt(k['precision'], True)} | {k['passage_right']} | {k['right']} | {k['wrong']} | {k['abstained']} |"
         )
-        fig.tight_layout()
-        fig.savefig(out / "score_by_kind.png", dpi=100)
-        names.append("score_by_kind.png")
-    if latencies:
-        fig = Figure(figsize=(7, 3.2))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        ax.hist(latencies, bins=min(30, max(5, len(latencies) // 3)), color="#55a868")
-        lat = summary["latency_ms"]
-        for value, label, style in ((lat["p50"], "p50", "--"), (lat["p95"], "p95", ":")):
-            ax.axvline(value, color="k", linestyle=style, label=f"{label} {value:,.0f} ms")
-        ax.set_xlabel("latency (ms)")
-        ax.set_ylabel("questions")
-        ax.set_title("Answer latency")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / "latency.png", dpi=100)
-        names.append("latency.png")
-    return names
+    halves = summary.get("halves") or {}
+    if halves:
+        lines += [
+            "",
+            "### By half (1: tuning, 2: held out)",
+            "",
+            "| Half | Questions | Right | Wrong | Abstained | Precision | Coverage | Wrong rate | ECE | AURC |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for half, h in halves.items():
+            lines.append(
+                f"| {half} | {h['questions']} | {h['right']} | {h['wrong']} | {h['abstained']} "
+                f"| {_fmt(h['precision'], True)} | {_fmt(h['coverage'], True)} | {_fmt(h['wrong_rate'], True)} "
+                f"| {_num(h['reliability']['ece'])} | {_num(h['risk_coverage']['aurc'])} |"
+            )
+    return lines
 
 
 def render_report(
     summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]], charts: Sequence[str] = (), title: str = ""
 ) -> str:
-    """Render the Markdown report: headline metrics, per-kind table, charts, failures with their answers."""
+    """Render the Markdown report: headline metrics, trust tables, per-kind table, charts, failures with answers."""
     s = summary
     ref, cs, rt, lat = s["refusal"], s["citation_support"], s["retrieval"], s["latency_ms"]
     f1 = "n/a" if s.get("own_words_f1") is None else format(s["own_words_f1"], ".3f")
@@ -226,6 +245,9 @@ def render_report(
         f"| Retrieval MRR | {'n/a' if rt['mrr'] is None else format(rt['mrr'], '.3f')} |",
         f"| Latency p50 / p95 | {_fmt(lat['p50'])} ms / {_fmt(lat['p95'])} ms |",
         f"| Errors (engine raised) | {s['errors']} |",
+    ]
+    lines += render_trust(s)
+    lines += [
         "",
         "## By question kind",
         "",
@@ -291,6 +313,6 @@ def write_outputs(result: EvalResult, out_dir: str | Path, title: str = "") -> d
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     latencies = [float(r["latency_ms"]) for r in records if not r.get("error")]
-    charts = _charts(summary, latencies, out)
+    charts = draw_charts(summary, latencies, out)
     (out / "report.md").write_text(render_report(summary, records, charts, title), encoding="utf-8")
     return summary

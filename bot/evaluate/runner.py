@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.evaluate.halves import assign_halves
 from bot.evaluate.matching import (
     _CURRENCY_WORDS,
     best_f1,
@@ -20,6 +21,7 @@ from bot.evaluate.matching import (
 )
 from bot.evaluate.questions import Question
 from bot.evaluate.support import _numbers_in, retrieval_rank, unsupported_numbers
+from bot.evaluate.trust import assertion_of, classify
 
 ProgressFn = Callable[[int, int, str], None]
 """Called as ``progress(done, total, description)`` after each question."""
@@ -55,6 +57,18 @@ class ItemResult:
     own_words: bool = False
     quoted: bool = False
     f1: float | None = None
+    assertion: str | None = None
+    """sure, likely or abstain (see :func:`bot.evaluate.trust.assertion_of`); None when the engine raised."""
+    confidence: float = 0.0
+    claim: str | None = None
+    claim_right: bool | None = None
+    """Whether the claim's own words are right, as if stated (None without a claim)."""
+    passage_right: bool = False
+    """Whether the cited passages hold the expected answer."""
+    outcome: str = "abstained"
+    """right, wrong or abstained (:func:`bot.evaluate.trust.classify`)."""
+    half: int | None = None
+    signals: dict[str, float] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
         """Return the ``answers.jsonl`` line of this question."""
@@ -83,6 +97,15 @@ class ItemResult:
             "quoted": self.quoted,
             "f1": None if self.f1 is None else round(self.f1, 4),
             "expected": {k: v for k, v in q.public().items() if k.startswith("expected") and v},
+            "gold": q.gold,
+            "assertion": self.assertion,
+            "confidence": round(self.confidence, 4),
+            "claim": self.claim,
+            "outcome": self.outcome,
+            "claim_right": self.claim_right,
+            "passage_right": self.passage_right,
+            "half": self.half,
+            "signals": self.signals,
         }
 
 
@@ -130,7 +153,13 @@ def _correct(q: Question, text: str, refused: bool) -> bool:
 
 
 def grade(q: Question, answer: Any) -> ItemResult:
-    """Check one answer (a :class:`bot.models.Answer` or anything shaped like it) against its question."""
+    """Check one answer (a :class:`bot.models.Answer` or anything shaped like it) against its question.
+
+    Besides the checks, the answer gets its tier (``assertion``; an object without one is ``sure`` unless it
+    refuses), its ``confidence``, ``claim`` (an object without one claims its text unless it refuses) and
+    ``signals``, whether the claim is right (``claim_right``, graded like own words as if stated), whether the
+    cited passages hold the answer (``passage_right``) and its ``outcome`` (right, wrong or abstained).
+    """
     text = str(getattr(answer, "text", "") or "")
     citations = [_plain(c) for c in getattr(answer, "citations", None) or []]
     refused = bool(getattr(answer, "refused", False))
@@ -158,6 +187,14 @@ def grade(q: Question, answer: Any) -> ItemResult:
     res.quoted = _correct(q, text + "\n" + "\n".join(quotes), refused)
     if q.gold and q.answerable is not False:
         res.f1 = 0.0 if refused else best_f1(own, q.gold)
+    res.assertion = assertion_of(answer, refused)
+    res.confidence = float(getattr(answer, "confidence", 0.0) or 0.0)
+    claim = getattr(answer, "claim", None) if hasattr(answer, "claim") else (None if refused else text)
+    res.claim = None if claim is None else str(claim)
+    res.claim_right = None if res.claim is None else _correct(q, own_words(res.claim), False)
+    res.passage_right = bool(quotes) and _correct(q, "\n".join(quotes), False)
+    res.outcome = classify(q.answerable, res.assertion, res.own_words)
+    res.signals = {str(k): float(v) for k, v in (getattr(answer, "signals", None) or {}).items()}
     if q.expected_sources:
         res.retrieval_rank = retrieval_rank([str(c.get("source", "")) for c in citations], q.expected_sources)
         if q.answerable is not False and not refused:
@@ -205,6 +242,7 @@ def run_eval(
     engine: str | None = None,
     progress: ProgressFn | None = None,
     replay: bool = True,
+    halves: Mapping[str, int] | None = None,
 ) -> EvalResult:
     """Ask every question and grade the answers.
 
@@ -217,6 +255,8 @@ def run_eval(
         progress: Called as ``progress(done, total, description)`` after each question.
         replay: Give follow-ups the bot's own earlier answers of the same conversation (see
             :func:`conversation`); False passes the history exactly as the set writes it.
+        halves: Question id -> half (1 tuning, 2 held out); default :func:`assign_halves` of ``questions``.
+            Pass the halves of the whole set when asking a sample or one half of it.
 
     Returns:
         The graded answers.
@@ -229,6 +269,7 @@ def run_eval(
     if progress:
         progress(0, total, "Evaluating")
     said: dict[tuple[str, ...], dict[str, Any]] = {}
+    half_of = assign_halves(questions) if halves is None else halves
     for done, q in enumerate(questions, 1):
         t0 = time.perf_counter()
         try:
@@ -244,6 +285,7 @@ def run_eval(
             item = ItemResult(question=q, error=f"{type(exc).__name__}: {exc}")
         if not item.latency_ms:
             item.latency_ms = (time.perf_counter() - t0) * 1000
+        item.half = half_of.get(q.id)
         items.append(item)
         if progress:
             progress(done, total, "Evaluating")
