@@ -161,10 +161,14 @@ class LocalWithTools:
         """Like :meth:`bot.service.Bot.stream`, with the tool loop over the bundled model."""
         from bot.engine import run
         from bot.llm.toolloop import generate_answer
+        from bot.verdict import assess
 
         cleaned = self.bot.check_question(question)
-        grounded = run(self.bot.engine_index, cleaned, history).answer
-        yield from generate_answer(self.bot, cleaned, history, grounded, "local", self.bot.settings.top_k)
+        outcome = run(self.bot.engine_index, cleaned, history)
+        grounded = assess(outcome, self.bot.settings)  # the rule for a rejected reply reads the grounded tier
+        yield from generate_answer(
+            self.bot, cleaned, history, grounded, "local", self.bot.settings.top_k, evidence=outcome.evidence
+        )
 
 
 @dataclass
@@ -260,7 +264,7 @@ def run_set(sample: Sample, engines: Sequence[str], work: Path) -> list[Row]:
             try:
                 answer, first, total = ask(asker, q, None if engine.startswith("baseline") else engine.split("-")[0])
                 item = grade(q, answer)
-                fell = "→grounded" in answer.engine
+                fell = "→grounded" in answer.engine or "(rejected:" in answer.engine
                 rows.append(Row(sample.name, engine, item, first, total, fell, q.answerable is not False))
             except Exception as exc:  # one broken question must not stop the run
                 rows.append(Row(sample.name, engine, None, None, 0.0, False, q.answerable is not False, repr(exc)))

@@ -208,6 +208,9 @@ def ask_cmd(
 ) -> None:
     """Answer one question from the documents, with citations.
 
+    After the answer, a line gives how sure it is (Sure, Likely (a guess) or Not sure) and its confidence;
+    --json has them as assertion, confidence and claim.
+
     Examples:
 
       bot ask "How many vehicles were delivered in November?"
@@ -221,6 +224,9 @@ def ask_cmd(
         typer.echo(answer.model_dump_json(indent=2))
         return
     typer.echo(answer.text)
+    from bot.verdict.tiers import tier_line
+
+    typer.echo(tier_line(answer))
     for c in answer.citations:
         if f"[{c.n}] “" not in answer.text:
             typer.echo(f"[{c.n}] {c.source}:{c.start}-{c.end} “{c.quote}”")
@@ -284,6 +290,24 @@ def eval_cmd(
         float | None,
         typer.Option("--min-own-words", min=0.0, max=1.0, help="Exit 1 when the own-words score is below this."),
     ] = None,
+    min_precision: Annotated[
+        float | None,
+        typer.Option("--min-precision", min=0.0, max=1.0, help="Exit 1 when precision (right / stated) is below this."),
+    ] = None,
+    max_wrong_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--max-wrong-rate", min=0.0, max=1.0, help="Exit 1 when the wrong rate (wrong / all) is above this."
+        ),
+    ] = None,
+    min_right: Annotated[
+        float | None,
+        typer.Option("--min-right", min=0.0, max=1.0, help="Exit 1 when the right rate (right / all) is below this."),
+    ] = None,
+    half: Annotated[
+        int | None,
+        typer.Option("--half", min=1, max=2, help="Ask only this fixed half: 1 (tuning) or 2 (held out)."),
+    ] = None,
     sample: Annotated[
         int | None,
         typer.Option("--sample", min=1, help="Ask a fixed, evenly spaced sample of this many questions."),
@@ -298,6 +322,13 @@ def eval_cmd(
     contains the expected answer; "quoted" counts it anywhere, quoted passages included. Follow-ups
     get the bot's own earlier answers of the same conversation.
 
+    Every answer is also right, wrong or abstained: right = a plainly stated answer whose own words
+    hold the expected answer, or a refusal of an unanswerable question; wrong = any other plainly
+    stated answer; abstained = a refusal, an abstention or a hedged ("Probably ...") guess. Precision
+    = right / (right + wrong), coverage = (right + wrong) / all, wrong rate = wrong / all, right rate
+    = right / all; the report adds per-tier counts, risk-coverage and calibration (ECE). Questions
+    fall in two fixed halves by document (or conversation): half 1 is for tuning, half 2 is held out.
+
     For example:
 
       bot eval evals/seed_questions.jsonl --out out/seed
@@ -307,17 +338,25 @@ def eval_cmd(
       bot eval questions.csv --min-score 0.8     # exit 1 below 80 %
 
       bot eval set.jsonl --docs corpus --sample 40 --min-own-words 0.4
+
+      bot eval set.jsonl --half 2 --min-precision 0.9 --max-wrong-rate 0.05 --min-right 0.5
     """
-    from bot.evaluate import load_questions, run_eval, write_outputs
+    from bot.errors import InputError
+    from bot.evaluate import assign_halves, load_questions, run_eval, write_outputs
 
     qs = load_questions(questions)  # a malformed set fails before the index and model load
+    halves = assign_halves(qs)  # over the whole set, so a half or a sample keeps each question's half
+    if half is not None:
+        qs = [q for q in qs if halves[q.id] == half]
+        if not qs:
+            raise InputError(f"{questions}: no questions in half {half} (the set has one document or conversation).")
     if sample and sample < len(qs):
         step = len(qs) / sample
         qs = [qs[int(i * step)] for i in range(sample)]
     settings = settings_from(docs, index, llm=engine)
     bot = open_bot(settings, quiet=quiet)
     with rich_progress(quiet) as progress:
-        result = run_eval(qs, bot, engine=settings.llm, progress=progress)
+        result = run_eval(qs, bot, engine=settings.llm, progress=progress, halves=halves)
     out_dir = out or Path("eval-out") / questions.stem
     s = write_outputs(result, out_dir, title=questions.name)
     ref, cs, rt, lat = s["refusal"], s["citation_support"], s["retrieval"], s["latency_ms"]
@@ -338,12 +377,38 @@ def eval_cmd(
     typer.echo(f"Retrieval: hit rate {pct(rt['hit_rate'])} ({rt['hits']}/{rt['questions']}), MRR {mrr}")
     if lat["p50"] is not None:
         typer.echo(f"Latency: p50 {lat['p50']:,.0f} ms, p95 {lat['p95']:,.0f} ms")
+    t = s["trust"]
+    ece = "n/a" if t["reliability"]["ece"] is None else f"{t['reliability']['ece']:.3f}"
+    typer.echo(
+        f"Right {t['right']}, wrong {t['wrong']}, abstained {t['abstained']} of {t['questions']}: "
+        f"precision {pct(t['precision'])}, coverage {pct(t['coverage'])}, wrong rate {pct(t['wrong_rate'])}, "
+        f"right rate {pct(t['right_rate'])}; ECE {ece}"
+    )
+    if t.get("baseline"):
+        b = t["baseline"]
+        typer.echo(f'Baseline: "{b["answer"]}" to everything: {b["right"]} right of {b["questions"]}')
+    for name, h in s["halves"].items():
+        label = "tuning" if name == "1" else "held out"
+        typer.echo(
+            f"Half {name} ({label}): right {h['right']}, wrong {h['wrong']}, abstained {h['abstained']}; "
+            f"precision {pct(h['precision'])}, coverage {pct(h['coverage'])}, wrong rate {pct(h['wrong_rate'])}"
+        )
     typer.echo(f"Report: {out_dir / 'report.md'}")
+    failed = []
     if min_score is not None and s["score"] < min_score:
-        _err(f"Score {s['score']:.3f} is below --min-score {min_score:g}.")
-        raise typer.Exit(1)
+        failed.append(f"Score {s['score']:.3f} is below --min-score {min_score:g}.")
     if min_own_words is not None and s["own_words"] < min_own_words:
-        _err(f"Own-words score {s['own_words']:.3f} is below --min-own-words {min_own_words:g}.")
+        failed.append(f"Own-words score {s['own_words']:.3f} is below --min-own-words {min_own_words:g}.")
+    if min_precision is not None and (t["precision"] is None or t["precision"] < min_precision):
+        got = "n/a (nothing stated)" if t["precision"] is None else f"{t['precision']:.3f}"
+        failed.append(f"Precision {got} is below --min-precision {min_precision:g}.")
+    if max_wrong_rate is not None and (t["wrong_rate"] or 0.0) > max_wrong_rate:
+        failed.append(f"Wrong rate {t['wrong_rate']:.3f} is above --max-wrong-rate {max_wrong_rate:g}.")
+    if min_right is not None and (t["right_rate"] or 0.0) < min_right:
+        failed.append(f"Right rate {t['right_rate'] or 0.0:.3f} is below --min-right {min_right:g}.")
+    for message in failed:
+        _err(message)
+    if failed:
         raise typer.Exit(1)
 
 

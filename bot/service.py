@@ -61,6 +61,7 @@ class Bot:
         self._facts: list[Fact] | None = None
         self._facts_fp: Any = None
         self.last_report: IndexReport | None = None  # set by :meth:`open`
+        self.confidence_model: Any = None  # None: the shipped model (bot/verdict/model.json), read on first answer
 
     @classmethod
     def open(cls, settings: Settings, progress: ProgressFn | None = None, warn: WarnFn | None = None) -> Bot:
@@ -164,11 +165,10 @@ class Bot:
         history = check_history(history)
         engine = engine or self.settings.llm
         from bot.engine import run
-
         from bot.verdict import assess
 
         outcome = run(self.engine_index, cleaned, history)
-        grounded = assess(outcome, self.settings)
+        grounded = assess(outcome, self.settings, self.confidence_model)
         outcome.answer = grounded
         if engine == "grounded":
             yield grounded.text

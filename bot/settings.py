@@ -73,10 +73,10 @@ class Settings(BaseSettings):
     llm_threads: int = Field(0, ge=0, le=256, description="CPU threads for local models (0 = all cores).")
     llm_timeout_s: float = Field(60.0, gt=0)
     sure_confidence: float = Field(
-        0.8, ge=0.0, le=1.0, description="Confidence from which an answer is stated plainly (tier 'sure')."
+        0.75, ge=0.0, le=1.0, description="Confidence from which an answer is stated plainly (tier 'sure')."
     )
     likely_confidence: float = Field(
-        0.4, ge=0.0, le=1.0, description="Confidence from which an answer is given as a hedged guess ('likely')."
+        0.55, ge=0.0, le=1.0, description="Confidence from which an answer is given as a hedged guess ('likely')."
     )
     max_question_chars: int = Field(2000, ge=10, le=100_000)
 

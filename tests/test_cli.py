@@ -227,3 +227,46 @@ def test_cli_search_json(indexed: Settings) -> None:
     assert len(hits) == 2 and "81,864" in hits[0]["text"]
     source = (indexed.docs_dir / hits[0]["source"]).read_bytes().decode("utf-8")
     assert source[hits[0]["start"] : hits[0]["end"]] == hits[0]["text"]
+
+
+# -- bot ask -------------------------------------------------------------------------------------------
+
+HIMA_Q = "How many vehicles did HIMA deliver in November?"
+TIER_LINE = {"sure": r"Sure", "likely": r"Likely \(a guess\)", "abstain": r"Not sure"}
+TIER_THRESHOLDS = {"sure": ("0", "0"), "likely": ("1", "0"), "abstain": ("1", "1")}  # (sure, likely): force a tier
+
+
+OPENING = {  # how each tier's answer to HIMA_Q starts
+    "sure": "81,864 vehicles [1]",
+    "likely": "Probably 81,864 vehicles [1] — the passage: “",
+    "abstain": "I can't tell for sure from the documents. The closest passage [1]: “",
+}
+
+
+@pytest.mark.parametrize("tier", ["sure", "likely", "abstain"])
+def test_cli_ask_says_the_tier_and_its_confidence(indexed: Settings, tier: str) -> None:
+    """Issue 19.2: a line after the answer gives its tier and confidence (``--json``: for a guess, which has all)."""
+    sure_at, likely_at = TIER_THRESHOLDS[tier]
+    env = {"BOT_SURE_CONFIDENCE": sure_at, "BOT_LIKELY_CONFIDENCE": likely_at}
+    args = ("ask", HIMA_Q, "--docs", indexed.docs_dir, "--index", indexed.index_dir)
+    plain = run_bot(*args, env=env)
+    assert plain.returncode == 0 and "Traceback" not in plain.stderr, plain.stderr
+    lines = plain.stdout.splitlines()
+    assert lines[0].startswith(OPENING[tier]) and ("“" in lines[0]) == (tier != "sure"), plain.stdout
+    assert re.fullmatch(rf"{TIER_LINE[tier]} · confidence \d{{1,3}}%", lines[1]), plain.stdout
+    assert lines[2].startswith("[1] huawei_auto_brand_alliances.txt:"), plain.stdout  # the source, with offsets
+    if tier != "likely":
+        return
+    as_json = run_bot(*args, "--json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    answer = json.loads(as_json.stdout)
+    assert answer["text"] == lines[0] and answer["assertion"] == "likely" and not answer["refused"], answer
+    assert lines[1].endswith(f" {answer['confidence']:.0%}") and 0.0 <= answer["confidence"] < 1.0, answer
+    assert answer["claim"].startswith("81,864 vehicles [1]") and "signals" in answer, answer
+    assert {"answer_start", "answer_end"} <= set(answer["citations"][0]), answer
+
+
+def test_cli_ask_help_has_examples() -> None:
+    proc = run_bot("ask", "--help", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Examples" in proc.stdout and 'bot ask "' in proc.stdout and "confidence" in proc.stdout

@@ -41,19 +41,44 @@ Eldmoor's railway station opened in 1868, because the mill owners wanted a faste
 
 
 def check(answer: Answer, *patterns: str, refused: bool = False) -> None:
-    """Words, refusal flag, citations, own words and the trust rule, in one place."""
-    assert answer.refused is refused, answer.text
+    """Words, refusal, citations, own words, the trust rule and the tier's wording, in one place.
+
+    The engine's answer is its ``claim`` (what it found, as it says it when sure); the confidence model then
+    decides how sure it is said (``tier_words``). ``refused=True`` means the engine found nothing to claim.
+    """
+    tier_words(answer)
+    if refused:
+        assert answer.refused and answer.claim is None, answer.text
+    else:
+        assert answer.claim is not None, answer.text
+    said = answer.text if refused else answer.claim
     for p in patterns:
-        assert re.search(p, answer.text, re.I), f"{p!r} not in {answer.text!r}"
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
-    assert markers <= {c.n for c in answer.citations}, answer.text
+        assert re.search(p, said, re.I), f"{p!r} not in {said!r}"
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", said)}
+    assert markers <= {c.n for c in answer.citations}, said
     if not refused:
-        assert answer.citations and markers, answer.text
-    assert not re.search(r"[“”\"]", answer.text.split("[")[0]), f"quoted passage in the answer: {answer.text!r}"
+        assert answer.citations and markers, said
+        assert not re.search(r"[“”\"]", said.split("[")[0]), f"quoted passage in the answer: {said!r}"
     given = [c.quote for c in answer.citations] + [answer.question]  # a figure the user gave may be repeated
-    bad = numbers_supported(answer.text, given, [t.result for t in answer.tool_calls])
-    assert bad == [], f"unsupported numbers {bad} in {answer.text!r}"
+    bad = numbers_supported(said, given, [t.result for t in answer.tool_calls])
+    assert bad == [], f"unsupported numbers {bad} in {said!r}"
     assert not answer.flags, answer.flags
+
+
+def tier_words(answer: Answer) -> None:
+    """The text says what the tier says: sure - the claim; likely - hedged, passage quoted; abstain - withheld."""
+    assert 0.0 <= answer.confidence <= 1.0
+    if answer.assertion == "sure":
+        assert not answer.refused and answer.text == answer.claim, answer.text
+    elif answer.assertion == "likely":
+        assert not answer.refused and answer.text.startswith("Probably "), answer.text
+        assert re.search(r"— the passages?: .*“.+”", answer.text), answer.text
+    else:
+        assert answer.refused, answer.text
+        if answer.claim is not None:  # a claim withheld for want of confidence
+            assert answer.text.startswith("I can't tell for sure from the documents."), answer.text
+        if answer.citations:
+            assert re.search(r"\[\d+\]: “.+”\.$", answer.text), f"no quoted passage: {answer.text!r}"
 
 
 @pytest.fixture
@@ -88,7 +113,7 @@ def test_citations_quote_the_documents(seed_bot, seed_docs: Path) -> None:
         ("Who is Huawei's partner on Qijing?", [r"^GAC \["]),  # a name
         ("Which company invested 11.5 billion yuan?", [r"^Changan \["]),  # the subject, not the brand
         ("What does HIMA stand for?", [r"^Harmony Intelligent Mobility Alliance"]),
-        ("Which startups did HIMA outsell?", [r"^Nio, Xpeng and Li Auto"]),  # a list
+        ("Which startups did HIMA outsell?", [r"^Nio, Xpeng,? and Li Auto"]),  # a list, as the sentence writes it
         ("Why do Changan and Seres have a dual advantage?", [r"licensing", r"fees"]),  # a reason
     ],
 )
@@ -121,7 +146,8 @@ def test_seed_conversions_use_only_the_documents_rate(seed_bot) -> None:
 
 def test_seed_yes_no_and_summary(seed_bot) -> None:
     check(seed_bot.ask("Is Yinwang a subsidiary of Huawei?"), r"^Yes \[")
-    check(seed_bot.ask("Did Dongfeng invest in Yinwang?"), r"^No \[")
+    # the sentence names Yinwang's investors without Dongfeng: it neither states nor contradicts the claim
+    check(seed_bot.ask("Did Dongfeng invest in Yinwang?"), r"^I can't tell for sure", refused=True)
     summary = seed_bot.ask("Summarize the part about Yinwang")
     check(summary, r"Yinwang")
     assert summary.kind == "summary" and len(summary.citations) >= 2
@@ -156,7 +182,8 @@ def test_seed_follow_ups_use_the_previous_answer(seed_bot) -> None:
 def test_seed_refusals_never_give_another_subjects_figure(seed_bot, question: str) -> None:
     answer = seed_bot.ask(question)
     check(answer, r"^The documents do not say", refused=True)
-    assert "81,864" not in answer.text and "11.5" not in answer.text
+    own = answer.text.split("“")[0]  # the quoted closest passage may hold them; the bot's own words never
+    assert "81,864" not in own and "11.5" not in own
 
 
 def test_injection_in_a_question_changes_nothing(seed_bot) -> None:
@@ -202,7 +229,7 @@ def test_made_up_corpus_follow_up_and_refusals(orchard_bot) -> None:
     # Montana Azul's stake is given, its price is not: no figure of Tierra Verde's may stand in for it
     trap = orchard_bot.ask("How much did Montana Azul pay for its stake?")
     check(trap, r"^The documents do not say", refused=True)
-    assert "3.6" not in trap.text
+    assert "3.6" not in trap.text.split("“")[0]
     check(orchard_bot.ask("How many tonnes did Condor Farms ship?"), refused=True)
     check(orchard_bot.ask("Who runs Frigo Sur?"), refused=True)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import corpus_bot
-from test_engine import check
+from test_engine import check, tier_words
 from test_engine_spans import _turn
 
 VALLEY = """\
@@ -208,7 +208,7 @@ def test_a_new_plant_is_no_change_over_time(valley_bot) -> None:
 def test_a_speaker_is_not_the_place_his_quote_names(tales_bot) -> None:
     a = tales_bot.ask("Where did the poet live?")
     check(a, r"^(?:In )?Coldmere(?: was where the poet lived)? \[1\]\.$")
-    assert "Fenn" not in a.text and "Osric" not in a.text
+    assert "Fenn" not in a.claim and "Osric" not in a.claim
 
 
 def test_his_job_is_the_former_one_the_text_gives(tales_bot) -> None:
@@ -243,8 +243,9 @@ def test_a_title_is_no_shared_name(tales_bot) -> None:
 def test_known_for_answers_what_they_did_with_the_quoted_term_whole(gazette_bot) -> None:
     a = gazette_bot.ask("What is Perrin Hale known for?")
     # the term's own quotation marks are part of the answer here, so ``check`` (no quoted passages) does not apply
-    assert not a.refused and not a.flags, (a.text, a.flags)
-    assert re.fullmatch(r"Popularising the term “the quiet furrow” \[1\]\.", a.text), a.text
+    tier_words(a)
+    assert a.claim is not None and not a.flags, (a.text, a.flags)
+    assert re.fullmatch(r"Popularising the term “the quiet furrow” \[1\]\.", a.claim), a.claim
     assert "known for popularising" in a.citations[0].quote
 
 
@@ -253,14 +254,17 @@ def test_a_month_range_keeps_its_year(gazette_bot) -> None:
 
 
 def test_an_earlier_question_is_read_with_its_typo_corrected(gazette_bot) -> None:
-    first = gazette_bot.ask("Did Tolvan speak to the press?")
+    first = gazette_bot.ask("Did Tolvan speak to the Evening Courier?")
     check(first, r"^Yes\b")
     history = _turn(first)
     assert "Tolvan" in history[0]["content"]  # the conversation carries the typo
     a = gazette_bot.ask("Who did he speak to?", history)
     assert a.resolved_question == "Who did Tolvin speak to?"
     check(a, r"^(?:The )?Evening Courier \[1\]\.$")  # whom he spoke to, not the councillor himself
-    plain = [{"role": "user", "content": "Did Tolvan speak to the press?"}, {"role": "assistant", "content": "Yes."}]
+    plain = [
+        {"role": "user", "content": "Did Tolvan speak to the Evening Courier?"},
+        {"role": "assistant", "content": "Yes."},
+    ]
     a = gazette_bot.ask("Who did he speak to?", plain)  # no citation to say where the conversation is
     assert a.resolved_question == "Who did Tolvin speak to?"
     check(a, r"^(?:The )?Evening Courier \[1\]\.$")
@@ -294,7 +298,7 @@ def test_he_after_a_who_answer_without_a_name_stays_he() -> None:
 def test_a_weekday_is_no_place(gazette_bot) -> None:
     a = gazette_bot.ask("Where did Tull file the papers?")
     check(a, r"^At the county court \[1\]\.$")  # "on Sunday night" says when
-    assert "Sunday" not in a.text
+    assert "Sunday" not in a.claim
 
 
 def test_the_author_is_the_possessive_before_the_title(gazette_bot) -> None:

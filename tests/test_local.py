@@ -191,6 +191,11 @@ def test_check_reply_findings_tools_and_leaks() -> None:
         Answer(question="q", resolved_question="q", text="No [1].", citations=[SALES]), [SALES], [], "yesno"
     )
     assert check_reply("Yes, Acme sold bikes [1].", said_no, "Did Acme sell bikes in May?").reason == "yes/no"
+    withheld = Answer(question="q", resolved_question="q", text="I can't tell for sure from the documents.",
+                      citations=[SALES], refused=True, assertion="abstain", claim="No [1].")  # fmt: skip
+    said_no_unsure = Outcome(withheld, [SALES], [], "yesno")  # the claim counts, not the words of its tier
+    assert check_reply("Yes, Acme sold bikes [1].", said_no_unsure, "Did Acme sell bikes in May?").reason == "yes/no"
+    assert check_reply("No, Acme sold none in May [1].", said_no_unsure, "Did Acme sell bikes in May?").ok
     found_nothing = outcome(SALES, refused=True)
     verdict = check_reply("Zeta won it [1].", found_nothing, "Who won the cycling race in Lyon?")
     assert verdict.reason == "off the question"
@@ -229,16 +234,65 @@ def run_stream(bot: Any, question: str, history: Any = ()) -> tuple[list[str], A
     return [i for i in items[:-1] if isinstance(i, str)], items[-1]
 
 
+def thresholds(bot: Any, sure: float, likely: float) -> Any:
+    """Set the tier thresholds: ``sure=0`` makes every found grounded answer sure, ``1, 1`` makes it abstain."""
+    bot.settings = bot.settings.model_copy(update={"sure_confidence": sure, "likely_confidence": likely})
+    return bot
+
+
+def assert_abstains_with_passage(answer: Answer, grounded: Answer, reason: str) -> None:
+    """A rejected reply with an unsure grounded answer: not answered, the closest passage quoted."""
+    from bot.verdict.tiers import ABSTAIN_LEAD, excerpt
+
+    assert grounded.assertion == "abstain" and grounded.claim, grounded
+    assert answer.engine == f"local (rejected: {reason})", (answer.engine, answer.flags)
+    assert answer.refused and answer.assertion == "abstain" and answer.flags
+    assert answer.text.startswith(ABSTAIN_LEAD) and "“" in answer.text
+    assert f"“{excerpt(grounded.citations[0])}”" in answer.text  # the grounded answer's own passage
+    assert answer.text != grounded.claim and not answer.text.startswith(grounded.claim.rstrip("."))
+    assert answer.claim == grounded.claim and answer.confidence == grounded.confidence
+    assert all(SEED_TEXT[c.start : c.end] == c.quote for c in answer.citations)
+
+
 def test_invented_number_falls_back_to_grounded(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     llama = ScriptedLlama("HIMA delivered ", "95,000 ", "vehicles in November [1].")
     use_reader(monkeypatch, llama)
-    pieces, answer = run_stream(seed_bot, DELIVERY_Q)
+    pieces, answer = run_stream(thresholds(seed_bot, 0.0, 0.0), DELIVERY_Q)  # the grounded answer is sure
     grounded = seed_bot.ask(DELIVERY_Q, engine="grounded")
     assert answer.engine == "local→grounded (numeric guard)"
     assert any("95,000" in f for f in answer.flags)
-    assert answer.text == grounded.text and answer.citations == grounded.citations
+    assert answer.text == grounded.text and answer.citations == grounded.citations and answer.assertion == "sure"
     assert "95,000" not in "".join(pieces)  # streamed only while backed: the invented number never showed
     assert "".join(pieces) == "HIMA delivered "
+
+
+def test_invented_number_with_unsure_grounded_answer_abstains(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_reader(monkeypatch, ScriptedLlama("HIMA delivered ", "95,000 ", "vehicles in November [1]."))
+    grounded = thresholds(seed_bot, 1.0, 1.0).ask(DELIVERY_Q, engine="grounded")
+    pieces, answer = run_stream(seed_bot, DELIVERY_Q)
+    assert_abstains_with_passage(answer, grounded, "numeric guard")
+    assert any("95,000" in f for f in answer.flags) and "95,000" not in "".join(pieces)
+
+
+def test_refusing_reply(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply that refuses: a sure grounded answer stands, an unsure one is withheld, a grounded refusal stays."""
+    use_reader(monkeypatch, ScriptedLlama("The documents do not say."))
+    grounded = thresholds(seed_bot, 0.0, 0.0).ask(DELIVERY_Q, engine="grounded")
+    _, answer = run_stream(seed_bot, DELIVERY_Q)
+    assert answer.engine == "local→grounded (no answer)" and answer.text == grounded.text
+
+    use_reader(monkeypatch, ScriptedLlama("The documents do not say."))
+    grounded = thresholds(seed_bot, 1.0, 1.0).ask(DELIVERY_Q, engine="grounded")
+    _, answer = run_stream(seed_bot, DELIVERY_Q)
+    assert_abstains_with_passage(answer, grounded, "no answer")
+
+    question = "How many vehicles did Nio deliver in November?"
+    use_reader(monkeypatch, ScriptedLlama("The documents do not say."))
+    grounded = seed_bot.ask(question, engine="grounded")
+    _, answer = run_stream(seed_bot, question)
+    assert grounded.refused and not grounded.claim, grounded
+    assert answer.engine == "local" and answer.refused and answer.assertion == "abstain"
+    assert answer.confidence == 0.0 and answer.text == grounded.text
 
 
 def test_reader_prompt_is_short_cached_and_holds_evidence(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,7 +301,7 @@ def test_reader_prompt_is_short_cached_and_holds_evidence(seed_bot: Any, monkeyp
     llama = ScriptedLlama("HIMA delivered ", "81,864 vehicles ", "in November [1].")
     use_reader(monkeypatch, llama)
     history = [{"role": "user", "content": "Tell me about HIMA."}, {"role": "assistant", "content": "An alliance [1]."}]
-    pieces, answer = run_stream(seed_bot, DELIVERY_Q, history)
+    pieces, answer = run_stream(thresholds(seed_bot, 0.0, 0.0), DELIVERY_Q, history)
     assert answer.engine == "local" and answer.text == "HIMA delivered 81,864 vehicles in November [1]."
     assert "".join(pieces) == answer.text and len(pieces) >= 3  # streamed as generated
     (cit,) = answer.citations
@@ -260,6 +314,41 @@ def test_reader_prompt_is_short_cached_and_holds_evidence(seed_bot: Any, monkeyp
     assert len(text) < 2500  # a few hundred tokens
 
 
+def test_checked_reply_fills_the_fields(seed_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply that agrees takes the grounded confidence; one that disagrees the prior; both said by their tier."""
+    from bot.llm.verdict import UNCONFIRMED
+    from bot.verdict.tiers import HEDGE, tier
+
+    s = seed_bot.settings
+    reply = "HIMA delivered 81,864 vehicles in November [1]."
+    use_reader(monkeypatch, ScriptedLlama(reply))
+    grounded = seed_bot.ask(DELIVERY_Q, engine="grounded")
+    _, answer = run_stream(seed_bot, DELIVERY_Q)
+    assert answer.engine == "local" and answer.claim == reply and answer.flags == []
+    assert answer.confidence == grounded.confidence
+    assert answer.assertion == tier(grounded.confidence, s.sure_confidence, s.likely_confidence)
+    assert answer.signals == {"agrees": 1.0, "grounded_confidence": grounded.confidence}
+
+    use_reader(monkeypatch, ScriptedLlama("HIMA delivered 81,864 vehicles in November [1]."))
+    thresholds(seed_bot, 1.0, 0.0)  # every found answer is likely: the final text hedges what was streamed
+    pieces, answer = run_stream(seed_bot, DELIVERY_Q)
+    assert answer.assertion == "likely" and answer.claim == reply
+    assert answer.text.startswith(f"{HEDGE} HIMA delivered 81,864 vehicles in November [1] — the passage: “")
+    assert "".join(pieces) != answer.text
+
+    thresholds(seed_bot, 0.8, 0.4)  # the default thresholds
+    question = "Which company invested 11.5 billion yuan?"
+    grounded = seed_bot.ask(question, engine="grounded")
+    assert grounded.claim and "Changan" in grounded.claim, grounded
+    use_reader(monkeypatch, ScriptedLlama("Huawei made the investment [1]."))
+    _, answer = run_stream(seed_bot, question)
+    expected = tier(UNCONFIRMED, seed_bot.settings.sure_confidence, seed_bot.settings.likely_confidence)
+    assert answer.engine == "local" and answer.claim == "Huawei made the investment [1]."
+    assert answer.confidence == UNCONFIRMED and answer.assertion == expected
+    assert answer.signals == {"agrees": 0.0, "grounded_confidence": grounded.confidence}
+    assert answer.text.startswith(HEDGE) == (expected == "likely")
+
+
 def test_stake_given_as_price_is_rejected(tmp_path: Path, embeddings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.indexer import sync_index
     from bot.service import Bot
@@ -270,7 +359,7 @@ def test_stake_given_as_price_is_rejected(tmp_path: Path, embeddings: Any, monke
     settings = make_settings(docs, tmp_path / "index")
     store = Store.open(settings)
     sync_index(settings, store=store, embedder=embeddings)
-    bot = Bot(settings, store=store, embeddings=embeddings)
+    bot = Bot(settings.model_copy(update={"sure_confidence": 0.0}), store=store, embeddings=embeddings)
     question = "How much did Arvo Capital pay for its stake in Kestrel?"
     use_reader(monkeypatch, ScriptedLlama("Arvo Capital paid 15 percent of Kestrel's stake [1]."))
     _, answer = run_stream(bot, question)
@@ -295,19 +384,47 @@ def local_model() -> Path:
 @pytest.mark.slow
 def test_local_model_answers_refuses_and_follows_up(seed_bot: Any, local_model: Path) -> None:
     pieces, answer = run_stream(seed_bot, DELIVERY_Q)
-    print("local:", answer.engine, answer.flags, repr(answer.text))
+    grounded = seed_bot.ask(DELIVERY_Q, engine="grounded")
+    print("local:", answer.engine, answer.flags, repr(answer.text), answer.confidence, answer.signals)
     assert answer.engine == "local" and not answer.refused, answer.flags
-    assert "81,864" in answer.text and pieces and "".join(pieces).strip() == answer.text
+    assert "81,864" in answer.text and pieces
+    assert answer.signals == {"agrees": 1.0, "grounded_confidence": grounded.confidence}  # says what grounded says
+    assert answer.confidence == grounded.confidence and answer.claim and "81,864" in answer.claim
+    assert answer.assertion == grounded.assertion
+    assert (answer.text == answer.claim) == (answer.assertion == "sure")
+    if answer.assertion == "sure":  # said as streamed
+        assert "".join(pieces).strip() == answer.text
     assert answer.citations and all(SEED_TEXT[c.start : c.end] == c.quote for c in answer.citations)
     assert any("81,864" in c.quote for c in answer.citations)
 
+    from bot.evaluate.matching import own_words
+
     _, nio = run_stream(seed_bot, "How many vehicles did Nio deliver in November?")
     print("nio:", nio.engine, nio.flags, repr(nio.text))
-    assert nio.refused and "81,864" not in nio.text.split("\n")[0]
+    assert nio.refused and "81,864" not in own_words(nio.text.split("\n")[0])  # a quoted passage may hold it
+    assert nio.assertion == "abstain" and nio.confidence == 0.0
 
     _, follow = run_stream(seed_bot, "And what stake did that buy?", ["Which company invested 11.5 billion yuan?"])
     print("follow-up:", follow.engine, follow.flags, repr(follow.text))
     assert not follow.refused and "10 percent" in follow.text.replace("%", " percent")
+
+
+@needs_model
+@pytest.mark.slow
+def test_local_model_timeout_abstains_unless_grounded_is_sure(seed_bot: Any, local_model: Path) -> None:
+    """The real model runs out of time: a sure grounded answer stands in, an unsure one is withheld."""
+    seed_bot.settings = seed_bot.settings.model_copy(update={"llm_timeout_s": 0.05})
+    grounded = thresholds(seed_bot, 0.0, 0.0).ask(DELIVERY_Q, engine="grounded")
+    _, answer = run_stream(seed_bot, DELIVERY_Q)
+    print("timeout, sure:", answer.engine, answer.flags)
+    assert answer.engine == "local→grounded (timeout)" and answer.text == grounded.text
+    assert answer.assertion == "sure" and "took too long" in answer.flags[-1]
+
+    grounded = thresholds(seed_bot, 1.0, 1.0).ask(DELIVERY_Q, engine="grounded")
+    _, answer = run_stream(seed_bot, DELIVERY_Q)
+    print("timeout, unsure:", answer.engine, repr(answer.text))
+    assert_abstains_with_passage(answer, grounded, "timeout")
+    assert "took too long" in answer.flags[-1]
 
 
 @needs_model

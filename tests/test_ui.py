@@ -19,6 +19,11 @@ from conftest import ROOT, SEEDS, make_settings
 pytest.importorskip("gradio")
 
 HIMA_Q = "How many vehicles did HIMA deliver in November?"
+TIER_ENV = {  # thresholds that force a tier whatever the confidence (a refusal is always an abstention)
+    "sure": {"BOT_SURE_CONFIDENCE": "0", "BOT_LIKELY_CONFIDENCE": "0"},
+    "likely": {"BOT_SURE_CONFIDENCE": "1", "BOT_LIKELY_CONFIDENCE": "0"},
+    "abstain": {"BOT_SURE_CONFIDENCE": "1", "BOT_LIKELY_CONFIDENCE": "1"},
+}
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -91,9 +96,19 @@ def start_server(tmp: Path, **env: str) -> Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One `bot chat` for this module, on a private copy of the seeds (uploads capped at 1 MB)."""
-    srv = start_server(tmp_path_factory.mktemp("chat"), BOT_UPLOAD_MAX_MB="1")
+    """One `bot chat` for this module, on a private copy of the seeds (uploads capped at 1 MB, answers said plainly)."""
+    srv = start_server(tmp_path_factory.mktemp("chat"), BOT_UPLOAD_MAX_MB="1", **TIER_ENV["sure"])
     yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module", params=["likely", "abstain"])
+def tier_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Server]]:
+    """`bot chat` whose thresholds make every answer found a hedged guess, or an abstention."""
+    srv = start_server(tmp_path_factory.mktemp(f"tier-{request.param}"), **TIER_ENV[request.param])
+    yield request.param, srv
     srv.stop()
 
 
@@ -211,6 +226,99 @@ def test_answer_text_leaves_the_quoted_source_to_the_sources_panel() -> None:
         {"role": "assistant", "content": "4,321 hover-bikes [1].",
          "citations": [{"source": "a<b>.txt", "start": 0, "end": len(quote)}]},
     ]  # fmt: skip
+
+
+ZORBLAT = "Zorblat <Industries> delivered 4,321 hover-bikes in March, a record."
+
+
+def _claimed(confidence: float, sure_at: float, likely_at: float):
+    """The engine's answer ``4,321 hover-bikes [1].`` said by the verdict's own words for a tier."""
+    from bot.models import Answer, Citation
+    from bot.verdict import settle
+
+    start = 100
+    at = start + ZORBLAT.index("4,321")
+    cit = Citation(n=1, source="z.txt", start=start, end=start + len(ZORBLAT), quote=ZORBLAT,
+                   answer_start=at, answer_end=at + len("4,321 hover-bikes"))  # fmt: skip
+    found = Answer(question="q", resolved_question="q", text="4,321 hover-bikes [1].", citations=[cit])
+    return settle(found, confidence, sure_at, likely_at)
+
+
+def _shown(html: str) -> str:
+    """What a reader sees of rendered HTML (tags dropped, entities read)."""
+    import html as h
+    import re
+
+    return h.unescape(re.sub(r"<[^>]*>", "", html))
+
+
+def test_each_tier_renders_with_its_badge_and_evidence() -> None:
+    """Issue 19.2: a badge per tier with its confidence; a guess and an abstention show their quoted passage."""
+    from bot.ui import history_messages, plain_answer, render_answer
+    from bot.verdict import settle
+
+    sure, likely, unsure = _claimed(0.93, 0.8, 0.4), _claimed(0.61, 0.8, 0.4), _claimed(0.22, 0.8, 0.4)
+    assert (sure.assertion, likely.assertion, unsure.assertion) == ("sure", "likely", "abstain")
+
+    html = render_answer(sure, 1)
+    assert 'class="tier-badge tier-sure"' in html and "Sure · 93%" in html
+    assert "tier-likely" not in html and "tier-abstain" not in html and "refused" not in html
+    assert "Probably" not in _shown(html) and "Zorblat" not in _shown(html)
+
+    html = render_answer(likely, 1)
+    assert 'class="tier-badge tier-likely"' in html and "Likely — a guess, check the passage · 61%" in html
+    assert 'class="answer likely"' in html and 'href="#cite-1-1"' in html
+    seen = _shown(html)
+    assert seen.split("· 61%", 1)[1].startswith("Probably 4,321 hover-bikes [1] — the passage: “"), seen
+    assert ZORBLAT in seen  # the evidence is in the bubble, not only behind the [1] link
+    assert "<Industries>" not in html and "&lt;Industries&gt;" in html  # escaped as strictly as ever
+
+    html = render_answer(unsure, 1)
+    assert 'class="answer refused"' in html and 'class="refused-tag tier-abstain"' in html
+    assert "Not sure — not answered · 22%" in html and "tier-sure" not in html
+    seen = _shown(html)
+    assert "I can't tell for sure from the documents. The closest passage [1]: “" in seen and ZORBLAT in seen
+    assert "4,321 hover-bikes [1]." not in seen.replace(ZORBLAT, "")  # the claim itself is withheld
+
+    refusal = _answer("The documents do not say.", "", refused=True).model_copy(update={"assertion": "abstain"})
+    html = render_answer(refusal, 1)
+    assert 'class="refused-tag tier-abstain"' in html and "Not answered by the documents" in html and "%" not in html
+    nearby = likely.model_copy(update={"text": "The documents do not say. The closest passage [1].", "claim": None})
+    nearby = nearby.model_copy(update={"refused": True, "assertion": "sure", "confidence": 0.0})
+    nearby = settle(nearby, 0.0, 0.8, 0.4)  # a refusal, said with the passage it points at quoted
+    html = render_answer(nearby, 1)
+    assert "Not answered by the documents" in html and ZORBLAT in _shown(html), html
+
+    # copy text: the tier line under the answer; history: what was said, never the quoted words
+    assert plain_answer(likely.model_dump(mode="json")).splitlines()[1] == "Likely (a guess) · confidence 61%"
+    copied = plain_answer(sure.model_dump(mode="json")).splitlines()
+    assert copied[:2] == ["4,321 hover-bikes [1].", "Sure · confidence 93%"]
+    turns = [{"question": "How many?", "answer": a.model_dump(mode="json")} for a in (likely, unsure)]
+    said = [m["content"] for m in history_messages(turns) if m["role"] == "assistant"]
+    assert said == ["4,321 hover-bikes [1].", "I can't tell for sure from the documents. The closest passage [1]."]
+
+
+def test_sources_panel_marks_the_answer_span_inside_the_quote() -> None:
+    """Issue 19.2: the answer's own span is marked inside the cited quote; escaping stays strict."""
+    from bot.ui import render_sources
+
+    ans = _claimed(0.93, 0.8, 0.4).model_dump(mode="json")
+    turn = {"question": "q", "answer": ans, "contexts": [("Before <b>it</b>. ", ZORBLAT, " After.")]}
+    panel = render_sources([turn])
+    assert (
+        '<mark>Zorblat &lt;Industries&gt; delivered <mark class="answer-span">4,321 hover-bikes</mark>'
+        " in March, a record.</mark>" in panel
+    ), panel
+    assert "<b>it" not in panel and "&lt;b&gt;it&lt;/b&gt;" in panel
+    withheld = _claimed(0.22, 0.8, 0.4).model_dump(mode="json")  # an abstention does not point at its claim
+    assert "answer-span" not in render_sources([{**turn, "answer": withheld}])
+    no_context = render_sources([{**turn, "contexts": [("", "", "")]}])  # the quote alone
+    assert '<mark class="answer-span">4,321 hover-bikes</mark>' in no_context
+    cit = ans["citations"][0]
+    for a, b in ((None, None), (cit["start"] - 5, cit["start"] + 3), (cit["end"] - 2, cit["end"] + 9)):
+        odd = {**ans, "citations": [{**cit, "answer_start": a, "answer_end": b}]}
+        panel = render_sources([{**turn, "answer": odd}])
+        assert "answer-span" not in panel and "<mark>Zorblat &lt;Industries&gt; delivered 4,321" in panel
 
 
 def _fact(**kw):
@@ -415,6 +523,11 @@ def test_api_answers_with_citations_and_follow_up(server: Server) -> None:
     assert first["citations"] and "81,864" in first["citations"][0]["quote"]
     assert first["citations"][0]["source"] == "huawei_auto_brand_alliances.txt"
     assert not first["refused"]
+    # issue 19.2: the verdict is in the API; a sure answer is stated plainly, the claim is its text
+    assert first["assertion"] == "sure" and 0.0 <= first["confidence"] <= 1.0 and first["claim"] == first["text"]
+    assert "Probably" not in first["text"] and "“" not in first["text"]
+    nothing = client.predict("What is the boiling point of tungsten?", [], api_name="/ask")
+    assert nothing["refused"] and nothing["assertion"] == "abstain" and nothing["confidence"] == 0.0
 
     month = client.predict("And in which month?", [HIMA_Q], api_name="/ask")
     assert "November" in month["text"] and month["citations"], month
@@ -424,6 +537,25 @@ def test_api_answers_with_citations_and_follow_up(server: Server) -> None:
         api_name="/ask",
     )
     assert "Harmony Intelligent Mobility Alliance" in alliance["text"] and alliance["citations"], alliance
+
+
+def test_api_says_each_tier_in_its_words(tier_server: tuple[str, Server]) -> None:
+    """Issue 19.2: ``assertion``, ``confidence`` and ``claim`` in the /ask answer agree with its text."""
+    import re
+
+    tier, srv = tier_server
+    got = srv.client().predict(HIMA_Q, [], api_name="/ask")
+    text, claim, cit = got["text"], got["claim"], got["citations"][0]
+    assert got["assertion"] == tier and 0.0 <= got["confidence"] < 1.0, got
+    assert claim and "81,864" in claim and "[1]" in claim and not claim.startswith(("Probably", "I can't")), got
+    quoted = re.findall(r"“([^”]+)”", text)
+    assert quoted and "81,864" in cit["quote"], got
+    if tier == "likely":
+        assert text.startswith("Probably 81,864 vehicles [1] — the passage: “") and not got["refused"], got
+        assert "81,864" in quoted[0] and quoted[0].strip("…") in " ".join(cit["quote"].split()), got
+    else:
+        assert text.startswith("I can't tell for sure from the documents. The closest passage [1]: “"), got
+        assert got["refused"] and "81,864" in quoted[0], got
 
 
 def test_api_errors_are_one_line_messages(server: Server) -> None:

@@ -10,11 +10,12 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from conftest import SEED_FILE
-from test_ui import HIMA_Q, QUESTION_WORDS, Server, start_server
+from test_ui import HIMA_Q, QUESTION_WORDS, TIER_ENV, Server, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,15 +35,19 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`bot chat` on a copy of the seeds, uploads capped at 1 MB, Gradio's upload cache in its own folder."""
+    """`bot chat` on a copy of the seeds, uploads capped at 1 MB, Gradio's upload cache in its own folder.
+
+    Answers found are said plainly (tier ``sure``) whatever their confidence.
+    """
     tmp = tmp_path_factory.mktemp("browser")
-    srv = start_server(tmp, BOT_UPLOAD_MAX_MB="1", GRADIO_TEMP_DIR=str(tmp / "gradio-cache"))
+    srv = start_server(tmp, BOT_UPLOAD_MAX_MB="1", GRADIO_TEMP_DIR=str(tmp / "gradio-cache"), **TIER_ENV["sure"])
     yield srv
     srv.stop()
 
 
-@pytest.fixture
-def page(server: Server):
+@contextmanager
+def open_page(server: Server):
+    """A headless Chromium page on the server's UI, ready for a question."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
@@ -57,6 +62,12 @@ def page(server: Server):
             assert not [e for e in errors if "xss" in e.lower()]
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(server: Server):
+    with open_page(server) as page:
+        yield page
 
 
 def ask(page, question: str, turn: int) -> str:
@@ -77,13 +88,16 @@ def test_chat_citations_upload_and_screenshot(page, server: Server, tmp_path: Pa
 
     answer = ask(page, HIMA_Q, 1)
     assert "81,864" in answer
+    badge = page.locator("#chat .answer").last.locator(".tier-badge")
+    assert badge.get_attribute("class") == "tier-badge tier-sure" and re.fullmatch(r"Sure · \d+%", badge.inner_text())
     link = page.locator('#chat a.cite-link[href="#cite-1-1"]').first
     assert link.is_visible()
     cited = page.locator("#sources-panel #cite-1-1")
     assert cited.is_visible()
     assert "huawei_auto_brand_alliances.txt" in cited.inner_text()
-    mark = cited.locator("mark")
+    mark = cited.locator("mark").first
     assert mark.is_visible() and "81,864" in mark.inner_text()
+    _check_answer_span(page, server, 1)
     link.click()
     assert page.evaluate("location.hash") == "#cite-1-1"
     screenshot = tmp_path / "ui_chat.png"
@@ -107,7 +121,7 @@ def test_chat_citations_upload_and_screenshot(page, server: Server, tmp_path: Pa
     answer = ask(page, "How many hover-bikes did Zorblat Industries deliver in March?", 2)
     assert "4,321" in answer
     cited = page.locator("#sources-panel #cite-2-1")
-    assert "uploads/zorblat.md" in cited.inner_text() and "4,321" in cited.locator("mark").inner_text()
+    assert "uploads/zorblat.md" in cited.inner_text() and "4,321" in cited.locator("mark").first.inner_text()
 
     answer = ask(page, "Where is Zorblat based?", 3)
     assert page.evaluate("window.__xss") is None
@@ -118,11 +132,50 @@ def test_chat_citations_upload_and_screenshot(page, server: Server, tmp_path: Pa
     print(f"screenshots: {tmp_path}")
 
 
+def _check_answer_span(page, server: Server, turn: int) -> None:
+    """The answer's own span is marked inside the quote of its first citation (when the engine gives it)."""
+    cit = server.client().predict(HIMA_Q, [], api_name="/ask")["citations"][0]
+    if cit["answer_start"] is None:  # the engine has not located the answer's span in this citation
+        return
+    text = (server.docs / cit["source"]).read_text(encoding="utf-8")
+    span = page.locator(f"#sources-panel #cite-{turn}-1 mark > mark.answer-span")
+    assert span.is_visible() and span.inner_text() == text[cit["answer_start"] : cit["answer_end"]]
+    assert "81,864" in span.inner_text()
+
+
+@pytest.fixture(scope="module")
+def likely_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`bot chat` whose every answer found is a hedged guess."""
+    srv = start_server(tmp_path_factory.mktemp("browser-likely"), **TIER_ENV["likely"])
+    yield srv
+    srv.stop()
+
+
+def test_likely_answer_shows_its_badge_and_passage(likely_server: Server) -> None:
+    """Issue 19.2: a guess says so in its badge, and its passage is in the chat bubble, no click needed."""
+    with open_page(likely_server) as page:
+        answer = ask(page, HIMA_Q, 1)
+        msg = page.locator("#chat .answer").last
+        assert msg.get_attribute("class") == "answer likely"
+        badge = msg.locator(".tier-badge")
+        assert badge.get_attribute("class") == "tier-badge tier-likely" and badge.is_visible()
+        assert re.fullmatch(r"Likely — a guess, check the passage · \d+%", badge.inner_text())
+        assert "%" in (badge.get_attribute("title") or "")
+        said = msg.inner_text()
+        assert "Probably 81,864 vehicles [1] — the passage: “" in said and "Probably" in answer
+        quoted = re.search(r"“([^”]+)”", said)
+        assert quoted and "81,864 vehicles in November" in quoted.group(1), said
+        assert page.get_by_text(quoted.group(0), exact=False).first.is_visible()
+        assert "(a guess)" in page.inner_text("#sources-panel #turn-1 h4")
+        _check_answer_span(page, likely_server, 1)
+
+
 def test_refusal_feedback_and_clear(page, server: Server) -> None:
     ask(page, "What is the boiling point of tungsten?", 1)
     msg = page.locator("#chat .answer").last
     assert "refused" in (msg.get_attribute("class") or "")
     assert "Not answered by the documents" in msg.inner_text()
+    assert msg.locator(".refused-tag.tier-abstain").is_visible() and msg.locator(".tier-badge").count() == 0
 
     feedback = server.index / "feedback.jsonl"
     lines_before = feedback.read_text().count("\n") if feedback.exists() else 0

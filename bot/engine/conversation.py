@@ -79,13 +79,24 @@ def turns(history: Sequence[str | Mapping[str, Any]]) -> list[Turn]:
         role, content = item.get("role", "user"), str(item.get("content") or "")
         if role == "assistant":
             if out and out[-1].answer is None:
-                out[-1].answer = _CITE.sub("", content).strip()
+                out[-1].answer = said(content)
                 cites = item.get("citations") or []
                 if cites and isinstance(cites[0], Mapping) and "source" in cites[0]:
                     out[-1].source, out[-1].offset = str(cites[0]["source"]), int(cites[0].get("start") or 0)
         else:
             out.append(Turn(content))
     return out
+
+
+NO_ANSWER = re.compile(r"(?i)\s*(?:(?:the\s+)?documents do not say|i can't tell for sure)")
+"""How an earlier answer that answered nothing opens (a refusal or an abstention)."""
+
+
+def said(content: str) -> str:
+    """What an earlier answer said in its own words: a hedged guess without "Probably" and its quoted passage."""
+    own = re.split(r"\s+—\s+the passages?:|[“\"]", content, maxsplit=1)[0]
+    own = re.sub(r"^\s*Probably\s+", "", own)
+    return _CITE.sub("", own).strip()
 
 
 def _names(text: str) -> list[str]:
@@ -188,7 +199,7 @@ def _resolved(text: str, prev: Turn) -> Resolved:
     if not is_followup(q, text):
         return Resolved(text, text, prev, near=_near(prev))
     again = prev.answer and _MORE.match(text) and re.search(r"\w", text)
-    if again and not re.match(r"(?i)\s*(?:the\s+)?documents do not say", prev.answer or ""):
+    if again and not NO_ANSWER.match(prev.answer or ""):
         # "and?", "who else?", "name another": the previous question again, without its answer
         extra = {t.key: PREVIOUS_WEIGHT for t in tokenize(prev.question) if t.content}
         return Resolved(prev.question, prev.question, prev, extra, _near(prev), True, [prev.answer or ""])

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from bot.engine.evidence import Evidence, Sentence
 from bot.engine.question import Question
-from bot.engine.spans import Candidate, anchors
+from bot.engine.spans import Candidate
 from bot.language.quantities import CURRENCY_WORDS
-from bot.language.tokens import NEGATIONS, TITLES, key
+from bot.language.tokens import TITLES, key
 
 MIN_SENTENCE = 0.30
 """A best sentence scoring below this does not support any answer."""
@@ -122,26 +122,3 @@ def judge(
         if not (said & (q.all_keys - q.name_keys - {key(q.head or "")})) and len(q.keys - q.name_keys) > 0:
             return Verdict(False, "")  # "Who runs X?" met by a sentence that only names X: no role, no answer
     return Verdict(True)
-
-
-LIGHT_VERBS = frozenset({"be", "do", "have", "say", "get", "go", "make", "take", "come", "ever", "still", "also"})
-YES_COVERAGE = 0.5
-"""Share of the question's own words (past names and light verbs) the sentence must state for a yes: half."""
-
-
-def yes_or_no(q: Question, s: Sentence, before: Sentence | None = None) -> bool:
-    """Yes when the best sentence states what the question asks, no when it does not or says the opposite.
-
-    The question's own words (its names aside) must be in the sentence - or the one before it - for a
-    yes; a negation near them that the question does not have (or the reverse) turns the answer round.
-    """
-    toks = s.parsed.tokens
-    where = anchors(q, s)
-    lo, hi = (min(where), max(where)) if where else (0, len(toks))
-    window = toks[max(0, lo - 3) : hi + 3]
-    sentence_negated = any(t.low in NEGATIONS for t in window)
-    said = s.parsed.keys | (before.parsed.keys if before is not None else set())
-    asked = [t for t in q.terms if not t.name and not t.related and t.key not in {key(v) for v in LIGHT_VERBS}]
-    covered = sum(t.key in said for t in asked) / len(asked) if asked else 1.0
-    stated = covered >= YES_COVERAGE
-    return (stated and sentence_negated == q.negated) or (not stated and q.negated and not sentence_negated)

@@ -182,7 +182,11 @@ def _shares(w: Work, remainder: bool) -> Answer | None:
 
 def _objects(w: Work) -> list[str]:
     """Names the question asks *about* rather than as holders ("stake ... in Yinwang")."""
-    m = re.findall(r"\b(?:in|into)\s+([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)", w.q.text)
+    m = re.findall(
+        r"\b(?:in|into|(?:percent|percentage|share|stake|portion|part|proportion|fraction)\s+of)\s+"
+        r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)",
+        w.q.text,
+    )
     return [x for x in m if x in w.q.names] if len(w.q.names) > 1 else []
 
 

@@ -180,8 +180,8 @@ def conversion(w: Work, target: str) -> Answer | None:
         return convert(w, stated, value, stated.currency, target, stated.text, [])
     for s in w.ev.top(READ):
         amounts = [q for q in s.parsed.quantities if q.kind == "money" and q.currency and q.currency != target]
-        if not amounts:
-            continue
+        if not amounts or not about_subject(w.q, s):
+            continue  # an amount of another subject is never converted for this one
         q = max(amounts, key=lambda a: _asked_near(w.q, s, a))  # "a year earlier": the amount those words are by
         pair = next(((a, b) for a, b in pairs(s) if q in (a, b)), None)
         if pair and any(x.currency == target for x in pair):
@@ -191,6 +191,30 @@ def conversion(w: Work, target: str) -> Answer | None:
         value = (q.value or q.low or 0.0, q.value or q.high or 0.0)
         return convert(w, q, value, q.currency or "", target, q.text, [s])
     return None
+
+
+def about_subject(q: Question, s: Sentence) -> bool:
+    """Whether a sentence is about what the question asks to convert.
+
+    It (or the sentence before it, for "It ..." / "The company ...") names every subject the question names -
+    not the names that only modify a noun ("US dollars") nor currency names - and states at least one of the
+    question's own words ("investment" for "how much is changan's investment in US dollars?", where a lower-case
+    name is not read as a name).
+    """
+    lows = {t.low for t in s.parsed.tokens} | s.carried
+    keys = s.parsed.keys | s.carried
+    for name in q.names:
+        words = [x.lower().strip(".’'") for x in name.split()]
+        if q.modifier(name) or all(_is_currency(x) for x in words):
+            continue
+        if not any(x in lows or x in keys for x in words):
+            return False
+    own = {t.key for t in q.terms if not t.related and not _is_currency(t.text.lower())} - {"much", "many"}
+    return not own or bool(own & keys)
+
+
+def _is_currency(word: str) -> bool:
+    return word in CURRENCY_WORDS or word.upper() in CURRENCY_NAMES or word in ("u.s", "us", "dollars")
 
 
 NEAR = 4

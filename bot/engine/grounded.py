@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.engine import compute, summary
 from bot.engine.conversation import resolve
-from bot.engine.decide import MIN_SENTENCE, judge, yes_or_no
+from bot.engine.decide import MIN_SENTENCE, judge
 from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import (
     REASON_OPENERS,
@@ -29,7 +29,8 @@ from bot.engine.extract import Candidate, candidates
 from bot.engine.extract_names import owned_names
 from bot.engine.index import IndexView
 from bot.engine.lists import coordinated, count_listed
-from bot.engine.phrase import Cites, finish, join_list, refusal, span_answer, yes_no
+from bot.engine.phrase import ABSTAIN_LEAD, Cites, finish, join_list, refusal, span_answer, yes_no
+from bot.engine.polarity import polarity, statement
 from bot.engine.question import Question, analyse
 from bot.engine.referent import opens_on_pronoun, preceding, referent
 from bot.engine.spans import date_range, number_range, widen, with_preposition
@@ -55,6 +56,7 @@ class Outcome:
     evidence: list[Citation]
     findings: list[str] = field(default_factory=list)
     answer_type: str = "other"
+    work: Work | None = None  # the state the run left (question, evidence, candidates): the verdict reads it
 
 
 def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, Any]] = ()) -> Outcome:
@@ -89,7 +91,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
         for s in w.ev.top(EVIDENCE_FOR_READERS):
             extra.add(s)
         evidence = extra.items
-    return Outcome(answer, evidence, w.findings, w.q.atype)
+    return Outcome(answer, evidence, w.findings, w.q.atype, w)
 
 
 def _corrected(turn: str | Mapping[str, Any], index: IndexView) -> str | Mapping[str, Any]:
@@ -112,9 +114,11 @@ def _without_instructions(question: str) -> str:
 def _answer(w: Work) -> Answer:
     q = w.q
     if q.atype == "summary":
+        w.state(path="summary")
         return summary.summarize(w)
     computed = compute.try_compute(w)
     if computed is not None:
+        w.state(path="derived" if computed.kind in ("derived", "conversion") else "compute")
         return computed
     w.ev = gather(w.index, q, w.resolved.query, w.resolved.extra_terms, w.resolved.near)
     top = w.ev.top(TOP_SENTENCES)
@@ -133,15 +137,18 @@ def _answer(w: Work) -> Answer:
     if w.resolved.exclude:
         found = [c for c in found if not _repeats(c.text, w.resolved.exclude)]
     best = found[0] if found else None
+    w.state(found=found, path="span")
     verdict = judge(q, w.ev, best, lambda word: w.index.idf(key(word)) > 0, w.resolved.followup)
     if not verdict.ok and q.atype == "count" and not verdict.missing and verdict.disclosed and top:
         listed = top[0].matched & q.keys and top[0].score >= MIN_SENTENCE
         counted = count_listed(w, top) if listed else None  # no figure, but a list to count
         if counted is not None:
+            w.state(path="count_list")
             return counted
     if not verdict.ok:
         return _refuse(w, verdict.why, quoted=None if verdict.disclosed else w.ev.sentences[0])
     if q.atype in ("yesno", "choice"):
+        w.state(path="yesno")
         return _yes_no(w)
     if wants_explanation(q):
         why = explain(q, w.ev, top)
@@ -150,6 +157,7 @@ def _answer(w: Work) -> Answer:
             cause = reason_in(top[0], q) or (reason_in(nxt) if nxt is not None else None)
             if cause is not None:
                 cited = [top[0]] if cause.sentence is top[0] else [top[0], cause.sentence]
+                w.state(claim=cause, path="reason")
                 return w.answer(span_answer(cause.text, w.cites.marks(cited)), kind="explanation")
         verb_phrase = best is not None and q.atype == "action" and best.sentence.parsed.tags[
             next((k for k, t in enumerate(best.sentence.parsed.tokens) if t.start == best.start), 0)
@@ -160,20 +168,24 @@ def _answer(w: Work) -> Answer:
         ):  # fmt: skip
             rather = instead(w.index, w.ev, why)
             if rather is not None:  # "X will not rely on Y. Instead, it will use Z"
+                w.state(claim=rather, path="explanation")
                 return w.answer(span_answer(rather.text, w.cites.marks([why.sentence, rather.sentence])),
                                 kind="explanation")  # fmt: skip
             cited = [why.sentence]
             before = w.ev.neighbour(why.sentence, -1)
             if leans_on_previous(why) and before is not None:
                 cited.insert(0, before)
+            w.state(claim=why, path="explanation")
             return w.answer(span_answer(why.text, w.cites.marks(cited)), kind="explanation")
     if q.atype == "count" and (best is None or best.kind != "quantity" or not _counts_head(q, best)):
         counted = count_listed(w, top)
         if counted is not None:
+            w.state(path="count_list")
             return counted
     if best is None:
         return _refuse(w, "")
     if q.atype == "list":
+        w.state(path="list")
         return _list(w, found)
     if best.kind != "quantity":
         best = widen(best, place=q.atype == "place")
@@ -184,6 +196,7 @@ def _answer(w: Work) -> Answer:
     elif best.kind == "quantity" and best.quantity is not None and best.quantity.kind in ("count", "duration"):
         best = number_range(best)  # "six to nine months", not "nine months"
     cited = [best.sentence, top[0]] if named is not None and best is named else [best.sentence]
+    w.state(claim=best)
     return w.answer(span_answer(best.text, w.cites.marks(cited)))
 
 
@@ -213,14 +226,20 @@ def _counts_head(q: Question, c: Candidate) -> bool:
 
 def _yes_no(w: Work) -> Answer:
     assert w.ev is not None
-    s = w.ev.sentences[0]
+    s = statement(w.ev.top(TOP_SENTENCES)) or w.ev.sentences[0]
     marks = w.cites.marks([s])
     if w.q.options:
         low = s.text.lower()
         hits = [o for o in w.q.options if o.lower().split()[-1] in low]
         if len(hits) == 1:
             return w.answer(span_answer(hits[0], marks))
-    return w.answer(yes_no(yes_or_no(w.q, s, w.ev.neighbour(s, -1)), marks), kind="yesno")
+    said = polarity(w.q, s, w.ev.neighbour(s, -1))
+    w.stated = said.stated
+    if said.yes is None:  # the sentence neither states nor contradicts the claim: no verdict, show it
+        text = f"{ABSTAIN_LEAD} The closest passage {marks}."
+        w.findings.append(text)
+        return w.answer(text, refused=True, kind="yesno")
+    return w.answer(yes_no(said.yes, marks), kind="yesno")
 
 
 def _list(w: Work, found: list[Candidate]) -> Answer:
@@ -233,19 +252,26 @@ def _list(w: Work, found: list[Candidate]) -> Answer:
     at = next(
         (k for k, n in enumerate(names) if n.start <= best.start < n.end or best.start <= n.start < best.end), None
     )
-    if at is not None:
-        items = [n.text for n in coordinated(s, names, at)]
     marks = w.cites.marks([s])
+    if at is not None:
+        group = coordinated(s, names, at)
+        if len(group) > 1:  # the list as the sentence writes it ("A, the B and the C"), not re-joined
+            a, b = group[0].start, group[-1].end
+            text = s.record.text[a - s.record.start : b - s.record.start]
+            w.state(claim=Candidate(text, a, b, s, best.score, "name"))
+            return w.answer(finish(text, marks), kind="list")
+        items = [n.text for n in group]
     return w.answer(finish(join_list(list(dict.fromkeys(items))), marks), kind="list")
 
 
 def _refuse(w: Work, why: str, quoted: Sentence | None = None) -> Answer:
+    w.state(path="refuse")
     text = refusal(why)
     if quoted is not None:
         text = f"{text} They state that it was not given [{w.cites.add(quoted)}]."
     elif w.ev is not None and w.ev.sentences:
         closest = w.ev.sentences[0]
         n = w.cites.add(closest)
-        text = f"{text} The closest passage is cited as [{n}]."
+        text = f"{text} The closest passage [{n}]."
     w.findings.append(text)
     return w.answer(text, refused=True)

@@ -39,6 +39,10 @@ class IndexView(Protocol):
         """The query vector of a text (normalised)."""
         ...
 
+    def embed_words(self, words: list[str]) -> list[list[float]]:
+        """Vectors of single words (normalised), for "close in meaning" checks."""
+        ...
+
     def search(self, query: str, k: int) -> list[ChunkHit]:
         """The ``k`` best chunks for a query (hybrid dense + keyword)."""
         ...
@@ -85,6 +89,18 @@ class StoreIndex:
     def embed(self, text: str) -> list[float]:
         """The query vector of a text (cached by the embedder)."""
         return self.retriever.embeddings.embed_query(text)
+
+    def embed_words(self, words: list[str]) -> list[list[float]]:
+        """Vectors of single words, embedded in one batch and cached (for "close in meaning" checks)."""
+        cache: dict[str, list[float]] = self.__dict__.setdefault("_word_vectors", {})
+        todo = sorted({w for w in words if w not in cache})
+        if todo:
+            vectors = self.retriever.embeddings.embed_documents(todo)
+            with self._lock:
+                if len(cache) > 20000:
+                    cache.clear()
+                cache.update(zip(todo, vectors, strict=True))
+        return [cache[w] for w in words]
 
     def search(self, query: str, k: int) -> list[ChunkHit]:
         """Hybrid search."""

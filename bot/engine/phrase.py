@@ -74,6 +74,10 @@ def join_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+ABSTAIN_LEAD = "I can't tell for sure from the documents."
+"""How an abstention opens: there is related evidence, but it does not settle the question."""
+
+
 def refusal(what: str, nearby: str = "") -> str:
     """The documents do not say; optionally what they do say nearby (already cited)."""
     text = f"The documents do not say {what}." if what else "The documents do not say."

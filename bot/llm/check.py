@@ -12,8 +12,9 @@ A reply passes when
   subject (its findings);
 * it does not repeat the system prompt.
 
-The checks are deterministic; a failed one names what was wrong, and the engine then returns the
-grounded answer. A reply that says the documents do not say is a refusal, not a failure.
+The checks are deterministic; a failed one names what was wrong, and the engine then concludes
+without the reply (:func:`bot.llm.verdict.conclude`). A reply that says the documents do not say is a
+refusal, not a failure.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
     if dangling:
         return _fail(
             "marker",
-            f"The generated answer cites [{dangling[0]}], which points at no evidence; showing the grounded answer.",
+            f"The generated answer cites [{dangling[0]}], which points at no evidence.",
         )
     if not cited:
         return _fail("no citations", "The generated answer cited no evidence.")
@@ -227,8 +228,7 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
     if claims and (finding := _finding_blocks_figures(outcome)):
         return _fail(
             "finding",
-            f"The generated answer gives {claims[0].text}, but the documents give no such figure ({finding}); "
-            "showing the grounded answer.",
+            f"The generated answer gives {claims[0].text}, but the documents give no such figure ({finding}).",
         )
     trusted = trusted_results(outcome)
     quotes = [by_n[n].quote for n in cited]
@@ -253,7 +253,7 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
         return _fail(
             "numeric guard",
             f"Numeric guard: the generated answer stated {', '.join(unsupported)}, which no cited evidence "
-            "or tool result supports; showing the grounded answer.",
+            "or tool result supports.",
         )
     derived = {c for _, c in computed}
     role = _role_problem(
@@ -265,16 +265,18 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
         outcome.answer_type,
     )
     if role:
-        return _fail("role", f"Role check: {role}; showing the grounded answer.")
-    if (polarity := _yes_no(text)) and (grounded := _yes_no(outcome.answer.text)) and polarity != grounded:
+        return _fail("role", f"Role check: {role}.")
+    # What the grounded engine found, whatever its tier (hedged or withheld); None when it found nothing.
+    found = outcome.answer.claim or (None if outcome.answer.refused else outcome.answer.text)
+    if (polarity := _yes_no(text)) and (grounded := _yes_no(found or "")) and polarity != grounded:
         return _fail("yes/no", f"The generated answer says {polarity!r} where the grounded engine found {grounded!r}.")
-    if outcome.answer.refused and _coverage(question, quotes) < MIN_COVERAGE:
+    if found is None and _coverage(question, quotes) < MIN_COVERAGE:
         return _fail(
             "off the question",
             "The grounded engine found no answer, and the evidence the generated answer cites does not "
-            "address the question; showing the grounded answer.",
+            "address the question.",
         )
-    if outcome.answer_type in NUMERIC_TYPES and not claims and not outcome.answer.refused:
+    if outcome.answer_type in NUMERIC_TYPES and not claims and found is not None:
         return _fail("no figure", "The generated answer gives no figure for a question that asks for one.")
     return Verdict(ok=True, text=text, cited=cited, computed=computed)
 

@@ -4,8 +4,10 @@
 * ``openai`` / ``llamacpp`` - a chat model that retrieves and calls the numeric tools itself
   (:mod:`bot.llm.toolloop`).
 
-Every engine yields text pieces, then the final :class:`~bot.models.Answer`; after a failed check
-that answer is the grounded one, marked ``<engine>→grounded (<reason>)``.
+Every engine yields text pieces, then the final :class:`~bot.models.Answer`, concluded by one rule
+(:func:`bot.llm.verdict.conclude`): after a failed check it is the grounded answer when that one is sure
+(``<engine>→grounded (<reason>)``), else an abstention quoting the closest passage
+(``<engine> (rejected: <reason>)``); a checked reply is said by its tier, like the grounded answer.
 """
 
 from __future__ import annotations
@@ -38,20 +40,22 @@ def generate_answer(
     model: BaseChatModel | None = None,
     tools: Sequence[BaseTool] | None = None,
 ) -> Iterator[str | Answer]:
-    """Answer with a generative engine, guarded; fall back to the grounded answer when it can't be trusted.
+    """Answer with a generative engine, guarded; without a trusted reply, the grounded answer if sure, else abstain.
 
     Args:
         bot: The bot (settings, retriever, facts).
         question: The cleaned question.
         history: Earlier turns of the conversation.
-        grounded: The grounded engine's answer, or its ``Outcome`` (evidence and findings for the reader).
+        grounded: The grounded engine's assessed answer (:func:`bot.verdict.assess`), or its ``Outcome``
+            (evidence and findings for the reader, the passage to quote when abstaining).
         engine: ``local``, ``openai`` or ``llamacpp``.
         top_k: Chunks to retrieve.
         model: A chat model to use instead of the one the settings describe (tool-calling engines; tests).
         tools: Tools to bind instead of the numeric tools over the bot's facts.
 
     Yields:
-        Pieces of the answer text that passed the guards, then the final :class:`Answer`.
+        Pieces of the answer text that passed the guards, then the final :class:`Answer` (its text is
+        authoritative: it replaces the pieces when the reply is hedged or withheld).
 
     Raises:
         BackendError: If the engine is unknown or misconfigured (no endpoint, missing model or package).
@@ -66,5 +70,5 @@ def generate_answer(
         raise BackendError(f"Unknown generative engine {engine!r}: use one of {', '.join(ENGINES)} (or grounded).")
     from bot.llm.toolloop import generate_answer as tool_answer
 
-    answer = grounded if isinstance(grounded, Answer) else grounded.answer
-    yield from tool_answer(bot, question, history, answer, engine, top_k, model=model, tools=tools)
+    answer, evidence = (grounded, []) if isinstance(grounded, Answer) else (grounded.answer, grounded.evidence)
+    yield from tool_answer(bot, question, history, answer, engine, top_k, model=model, tools=tools, evidence=evidence)

@@ -81,7 +81,8 @@ def outcome_of(bot: BotView, grounded: Answer | Any, question: str, top_k: int) 
         for extra in _best_sentences(bot, asked, top_k, EVIDENCE_SENTENCES - len(evidence), evidence):
             evidence.append(extra.model_copy(update={"n": len(evidence) + 1}))
     evidence = _within_budget(evidence, keep={c.n for c in grounded.citations})
-    findings = [_first_paragraph(grounded.text)] if grounded.refused and grounded.text else []
+    nothing = grounded.refused and not grounded.claim  # an abstention withholds a claim; a refusal found none
+    findings = [_first_paragraph(grounded.text)] if nothing and grounded.text else []
     return Outcome(grounded, evidence, findings, answer_type_of(asked))
 
 

@@ -7,8 +7,9 @@ tool results and the findings — under a fixed system prompt (``prompts/reader_
 llama.cpp keeps in its KV cache, so each question costs only its own few hundred tokens.
 
 Tokens are streamed as they come, a word at a time, while every number and marker so far is
-backed by the evidence; the full reply is then checked (:func:`bot.llm.check.check_reply`) and,
-if it fails, the grounded answer is returned instead, marked as such.
+backed by the evidence; the full reply is then checked (:func:`bot.llm.check.check_reply`) and
+concluded like every engine's (:func:`bot.llm.verdict.conclude`): a failed reply gives way to a sure
+grounded answer, or else abstains with the closest passage; a checked one is said by its tier.
 
 One model is loaded per process and shared by every session; generations queue behind its lock
 and run in a worker thread, so an abandoned request stops at its next token and never holds the
@@ -27,10 +28,11 @@ from typing import Any
 from bot.errors import BackendError, BotError
 from bot.guard import leaks_prompt, numbers_supported
 from bot.llm.check import Verdict, check_reply, trusted_results
-from bot.llm.common import BotView, History, fallback, history_turns, resolve_markers, short, visible
+from bot.llm.common import BotView, History, history_turns, resolve_markers, short, visible
 from bot.llm.evidence import Outcome, outcome_of
 from bot.llm.release import WORD_END, Releaser
 from bot.llm.sources import FACT_ID_RE, escape_tags, remove_injections
+from bot.llm.verdict import Rejected, conclude
 from bot.models import Answer, Citation, Fact, ToolCall
 from bot.prompts import load_prompt, render_prompt
 
@@ -208,7 +210,7 @@ def read_answer(
     *,
     llama: tuple[Any, threading.Lock] | None = None,
 ) -> Iterator[str | Answer]:
-    """Answer with the local reader; fall back to the grounded answer when the reply fails a check.
+    """Answer with the local reader; a reply that fails a check is concluded by :func:`bot.llm.verdict.conclude`.
 
     Args:
         bot: The bot (settings, retriever, facts).
@@ -220,7 +222,9 @@ def read_answer(
 
     Yields:
         Pieces of the reply as they are generated (only while every number and marker so far is
-        backed), then the final :class:`Answer` (engine ``local``, or ``local→grounded (reason)``).
+        backed), then the final :class:`Answer` (engine ``local``; ``local→grounded (reason)`` or
+        ``local (rejected: reason)`` after a failed check). Its text is authoritative: a reply that is
+        hedged or withheld by its tier replaces the streamed pieces.
 
     Raises:
         BackendError: If the engine is not installed or the model is missing or damaged.
@@ -247,19 +251,23 @@ def read_answer(
             if out := releaser.feed(piece):
                 yield out
     except _Timeout:
-        yield fallback(g, ENGINE, "timeout", "The local model took too long; showing the grounded answer.")
+        yield _conclude(bot, outcome, Rejected("timeout", "The local model took too long."))
         return
     except BotError:
         raise
     except Exception as exc:
-        yield fallback(
-            g, ENGINE, "backend error", f"The local model failed ({short(exc)}); showing the grounded answer."
-        )
+        yield _conclude(bot, outcome, Rejected("backend error", f"The local model failed ({short(exc)})."))
         return
-    final = _final(check_reply(releaser.raw, outcome, asked, system), outcome, question, facts)
-    if final.engine == ENGINE and not final.refused and (rest := releaser.rest()) and backed(releaser.released + rest):
+    reply = _reply(check_reply(releaser.raw, outcome, asked, system), outcome, question, facts)
+    final = _conclude(bot, outcome, reply)
+    said = final.engine == ENGINE and final.assertion == "sure"
+    if said and (rest := releaser.rest()) and backed(releaser.released + rest):
         yield rest
     yield final
+
+
+def _conclude(bot: BotView, outcome: Outcome, reply: Answer | Rejected) -> Answer:
+    return conclude(outcome.answer, reply, bot.settings, engine=ENGINE, evidence=outcome.evidence)
 
 
 def _facts(bot: BotView) -> list[Fact]:
@@ -269,15 +277,19 @@ def _facts(bot: BotView) -> list[Fact]:
         return []
 
 
-def _final(verdict: Verdict, outcome: Outcome, question: str, facts: list[Fact]) -> Answer:
+def _reply(verdict: Verdict, outcome: Outcome, question: str, facts: list[Fact]) -> Answer | Rejected:
+    """The checked reply as an answer (``refused`` when it says the documents do not say), or why it failed."""
     g = outcome.answer
     if not verdict.ok:
-        return fallback(g, ENGINE, verdict.reason, verdict.note)
+        return Rejected(verdict.reason, verdict.note)
     if verdict.refused:
-        if g.refused:
-            return g.model_copy(update={"engine": ENGINE})
-        return fallback(
-            g, ENGINE, "no answer", "The local model found no answer in the evidence; showing the grounded answer."
+        return Answer(
+            question=question,
+            resolved_question=g.resolved_question,
+            text=visible(verdict.text).strip(),
+            refused=True,
+            kind="explanation",
+            engine=ENGINE,
         )
     by_n = {c.n: c for c in outcome.evidence}
     cited = [by_n[n] for n in verdict.cited]
@@ -295,7 +307,7 @@ def _final(verdict: Verdict, outcome: Outcome, question: str, facts: list[Fact])
         facts=list({f.id: f for f in used}.values())[:10],
         tool_calls=[*(ToolCall.model_validate(t.model_dump()) for t in g.tool_calls), *derived],
         refused=False,
-        kind="derived" if derived else "explanation" if g.refused else g.kind,
+        kind="derived" if derived else "explanation" if g.refused and not g.claim else g.kind,
         engine=ENGINE,
     )
 

@@ -1,4 +1,4 @@
-"""The tool-calling engines (``openai``, ``llamacpp``): retrieve, let the model call tools, guard, fall back.
+"""The tool-calling engines (``openai``, ``llamacpp``): retrieve, let the model call tools, guard, conclude.
 
 1. the question's chunks are retrieved and shown to the model as numbered ``<source>`` blocks,
    marked as data; sentences that try to instruct the model are removed first;
@@ -6,8 +6,10 @@
    calling and a bounded loop (:data:`MAX_TOOL_ROUNDS`) runs the calls the model asks for;
 3. the answer's ``[n]`` markers become :class:`~bot.models.Citation` objects;
 4. the guards run: every number must be backed by a cited source or a trusted tool result, the
-   system prompt must not leak, and the answer must cite something. If any check fails, or the
-   backend fails at run time, the grounded answer is returned instead, flagged.
+   system prompt must not leak, and the answer must cite something;
+5. the reply is concluded like every engine's (:func:`bot.llm.verdict.conclude`): if a check fails, or
+   the backend fails at run time, the grounded answer is returned when it is sure, else the question
+   is left unanswered with the closest passage quoted, flagged; a checked reply is said by its tier.
 
 Text is streamed sentence by sentence, and only sentences that pass the numeric and leak checks
 are released, so an invented number never reaches the screen.
@@ -31,7 +33,6 @@ from bot.llm.common import (
     BotView,
     History,
     content_text,
-    fallback,
     is_refusal,
     resolve_markers,
     short,
@@ -49,7 +50,8 @@ from bot.llm.toolcalls import (
     result_ok,
     run_tool,
 )
-from bot.models import Answer, ToolCall
+from bot.llm.verdict import Rejected, conclude
+from bot.models import Answer, Citation, ToolCall
 from bot.prompts import load_prompt
 
 if TYPE_CHECKING:
@@ -81,22 +83,27 @@ def generate_answer(
     *,
     model: BaseChatModel | None = None,
     tools: Sequence[BaseTool] | None = None,
+    evidence: Sequence[Citation] = (),
 ) -> Iterator[str | Answer]:
-    """Answer with a generative model, guarded; fall back to the grounded answer when it can't be trusted.
+    """Answer with a generative model, guarded; without a trusted reply, the grounded answer if sure, else abstain.
 
     Args:
         bot: The bot (retriever, facts, settings).
         question: The cleaned question.
         history: Earlier turns of the conversation.
-        grounded: The grounded engine's answer: the fallback, and its ``resolved_question`` drives retrieval.
+        grounded: The grounded engine's assessed answer: the fallback when sure, the claim a reply is compared
+            with, and its ``resolved_question`` drives retrieval.
         engine: ``openai``, ``llamacpp`` or ``local`` (the bundled model calling the tools itself).
         top_k: Chunks to retrieve.
         model: A chat model to use instead of the one the settings describe (tests, custom backends).
         tools: Tools to bind instead of ``bot.tools.make_tools`` over the bot's facts.
+        evidence: The grounded engine's evidence, closest first (the passage quoted when abstaining and the
+            grounded answer cites nothing; else the best sentence of the first retrieved chunk).
 
     Yields:
-        Pieces of the answer text that passed the guards, then the final :class:`Answer`
-        (``engine`` names the engine, or e.g. ``"openai→grounded (numeric guard)"`` after a fallback).
+        Pieces of the answer text that passed the guards, then the final :class:`Answer` (``engine`` names
+        the engine, or e.g. ``"openai→grounded (numeric guard)"`` / ``"openai (rejected: numeric guard)"``
+        after a failed check). Its text is authoritative: a hedged or withheld reply replaces the pieces.
 
     Raises:
         BackendError: If the engine is misconfigured (no endpoint, missing model file or package,
@@ -111,13 +118,19 @@ def generate_answer(
     system = load_prompt("system")
     docs = bot.retriever.search(grounded.resolved_question or question, top_k)
     shown = sources(docs)
+
+    def conclude_with(reply: Answer | Rejected) -> Answer:
+        asked = grounded.resolved_question or question
+        closest = list(evidence) or [citation_for(s, asked) for s in shown[:1]]
+        return conclude(grounded, reply, bot.settings, engine=engine, evidence=closest)
+
     if not shown:
-        yield fallback(grounded, engine, "no sources", "The retriever found no passage to give the model.")
+        yield conclude_with(Rejected("no sources", "The retriever found no passage to give the model."))
         return
-    evidence = [s.safe_text for s in shown]
+    texts = [s.safe_text for s in shown]
 
     def stream_check(text: str) -> bool:
-        return not numbers_supported(text, evidence, run.trusted) and not leaks_prompt(text, system)
+        return not numbers_supported(text, texts, run.trusted) and not leaks_prompt(text, system)
 
     run = _Run()
     releaser = Releaser(stream_check)
@@ -151,30 +164,25 @@ def generate_answer(
             for call in calls:
                 result = jsonable(run_tool(by_name.get(call["name"]), call))
                 run.tool_calls.append(ToolCall(name=call["name"], args=dict(call["args"]), result=result))
-                if result_ok(result) and numeric_args_trusted(call["args"], [*evidence, question], run.trusted):
+                if result_ok(result) and numeric_args_trusted(call["args"], [*texts, question], run.trusted):
                     run.trusted.append(evidence_part(call["name"], result))
                 body = json.dumps(result, ensure_ascii=False, default=str)[:MAX_TOOL_RESULT_CHARS]
                 messages.append(ToolMessage(content=body, tool_call_id=call["id"], name=call["name"]))
     except BackendError:
         raise
     except _Timeout:
-        yield fallback(grounded, engine, "timeout", f"The {engine} backend took too long; showing the grounded answer.")
+        yield conclude_with(Rejected("timeout", f"The {engine} backend took too long."))
         return
     except Exception as exc:
         if _is_misconfiguration(exc):
             raise BackendError(f"The {engine} backend refused the request: {short(exc)}") from None
         if isinstance(exc, BotError):
             raise
-        yield fallback(
-            grounded,
-            engine,
-            "backend error",
-            f"The {engine} backend failed ({short(exc)}); showing the grounded answer.",
-        )
+        yield conclude_with(Rejected("backend error", f"The {engine} backend failed ({short(exc)})."))
         return
 
-    final = _finish(bot, question, grounded, engine, run, shown, system)
-    if not final.engine.startswith(f"{engine}→") and (rest := releaser.rest()):
+    final = conclude_with(_reply(bot, question, grounded, engine, run, shown, system))
+    if final.engine == engine and final.assertion == "sure" and (rest := releaser.rest()):
         yield rest
     yield final
 
@@ -219,17 +227,15 @@ def _stream_round(
     )
 
 
-def _finish(
+def _reply(
     bot: BotView, question: str, grounded: Answer, engine: str, run: _Run, shown: list[Source], system: str
-) -> Answer:
-    """Turn the model's text into a cited Answer, or the grounded fallback when a guard fails."""
+) -> Answer | Rejected:
+    """Turn the model's text into a cited Answer (``refused`` for a refusal), or say which guard failed."""
     text = visible(run.text).strip()
     if not text:
-        return fallback(grounded, engine, "empty answer", f"The {engine} model returned no answer.")
+        return Rejected("empty answer", f"The {engine} model returned no answer.")
     if leaks_prompt(text, system):
-        return fallback(
-            grounded, engine, "prompt leak", "The generated answer repeated the system prompt; it was withheld."
-        )
+        return Rejected("prompt leak", "The generated answer repeated the system prompt; it was withheld.")
     if is_refusal(text):
         return Answer(
             question=question,
@@ -242,16 +248,14 @@ def _finish(
         )
     text, cited, _ = resolve_markers(text, {s.n for s in shown})
     if not cited:
-        return fallback(grounded, engine, "no citations", "The generated answer cited no source.")
+        return Rejected("no citations", "The generated answer cited no source.")
     by_n = {s.n: s for s in shown}
     unsupported = numbers_supported(text, [by_n[n].safe_text for n in cited], run.trusted)
     if unsupported:
-        return fallback(
-            grounded,
-            engine,
+        return Rejected(
             "numeric guard",
             f"Numeric guard: the generated answer stated {', '.join(unsupported)}, which no cited source "
-            "or tool result supports; showing the grounded answer.",
+            "or tool result supports.",
         )
     citations = [citation_for(by_n[n], text) for n in cited]
     used = {t.name for t in run.tool_calls if result_ok(t.result)}

@@ -170,8 +170,10 @@ class Actions:
                 ``{"role": "user"|"assistant", "content": str}``.
 
         Returns:
-            The answer as JSON: ``text`` (with [n] markers), ``citations`` (n, source,
-            start, end, quote), ``refused``, ``resolved_question``, ``engine``, ``kind``.
+            The answer as JSON: ``text`` (with [n] markers), ``citations`` (n, source, start, end,
+            quote, answer_start, answer_end), ``refused``, ``resolved_question``, ``engine``, ``kind``,
+            and its verdict: ``assertion`` (sure | likely | abstain: how ``text`` says it),
+            ``confidence`` (0-1) and ``claim`` (the answer as it would be said when sure).
 
         """
         try:

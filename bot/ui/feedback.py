@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.ui.render import CITE_RE, answer_body
+from bot.ui.render import CITE_RE, said
 
 FEEDBACK_FILE = "feedback.jsonl"
 _FEEDBACK_LOCK = threading.Lock()
@@ -18,8 +18,9 @@ _FEEDBACK_LOCK = threading.Lock()
 def feedback_record(turn: dict[str, Any], verdict: str) -> dict[str, Any]:
     """Build a feedback line in the evaluation runner's question-set format.
 
-    ``expected`` (the answer text without citation markers) and ``answerable`` are
-    only set for a thumbs-up, when the answer is known to be right.
+    ``expected`` (the answer text without citation markers; for a hedged guess, its claim) and
+    ``answerable`` are only set for a thumbs-up, when the answer is known to be right. The answer's
+    ``assertion``, ``confidence`` and ``claim`` are kept (material for calibrating the confidence).
     """
     ans = turn["answer"]
     rec: dict[str, Any] = {
@@ -30,7 +31,7 @@ def feedback_record(turn: dict[str, Any], verdict: str) -> dict[str, Any]:
     if verdict == "up":
         rec["answerable"] = not ans["refused"]
         if not ans["refused"]:
-            rec["expected"] = " ".join(CITE_RE.sub("", answer_body(ans)).split())
+            rec["expected"] = " ".join(CITE_RE.sub("", said(ans)).split())
     rec.update(
         {
             "feedback": verdict,
@@ -38,6 +39,9 @@ def feedback_record(turn: dict[str, Any], verdict: str) -> dict[str, Any]:
             "citations": ans["citations"],
             "refused": ans["refused"],
             "engine": ans["engine"],
+            "assertion": ans.get("assertion"),
+            "confidence": ans.get("confidence"),
+            "claim": ans.get("claim"),
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
         }
     )

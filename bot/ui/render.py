@@ -15,6 +15,14 @@ from bot.models import Answer
 
 CITE_RE = re.compile(r"\[(\d{1,3})\]")
 SOURCES_MAX_PX = 620  # height cap of the sources panel; it scrolls beyond
+TIER_BADGES = {
+    "sure": "Sure",
+    "likely": "Likely — a guess, check the passage",
+    "abstain": "Not sure — not answered",
+}
+"""The badge of each tier in the chat (an abstention without a claim reads "Not answered by the documents")."""
+"""The tier in plain text (the copy text; the CLI says it the same way)."""
+_EVIDENCE_RE = re.compile(r"(\[\d{1,3}\]):?\s*“[^”]*”")
 
 CSS = f"""
 .answer {{ line-height: 1.5; }}
@@ -22,6 +30,12 @@ CSS = f"""
 .answer.refused {{ border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.10);
                   padding: 6px 10px; border-radius: 4px; }}
 .answer.refused .refused-tag {{ font-weight: 600; color: #b45309; display: block; margin-bottom: 2px; }}
+.answer.likely {{ border-left: 4px solid #2563eb; background: rgba(37, 99, 235, 0.07);
+                 padding: 6px 10px; border-radius: 4px; }}
+.tier-badge {{ display: inline-block; font-size: 0.78em; font-weight: 600; padding: 0 7px; border-radius: 9px;
+               margin-bottom: 3px; }}
+.tier-badge.tier-sure {{ background: rgba(22, 163, 74, 0.15); color: #15803d; }}
+.tier-badge.tier-likely {{ background: rgba(37, 99, 235, 0.15); color: #1d4ed8; }}
 .answer.error {{ border-left: 4px solid #dc2626; padding: 6px 10px; }}
 a.cite-link {{ text-decoration: none; font-weight: 600; padding: 0 1px; }}
 .answer-meta {{ font-size: 0.8em; opacity: 0.65; margin-top: 4px; }}
@@ -36,6 +50,7 @@ a.cite-link {{ text-decoration: none; font-weight: 600; padding: 0 1px; }}
 #sources-panel .cite-head {{ font-size: 0.85em; margin-bottom: 4px; }}
 #sources-panel .cite-context {{ font-size: 0.9em; margin: 0; white-space: pre-wrap; }}
 #sources-panel mark {{ background: #fde68a; color: #111; padding: 0 1px; }}
+#sources-panel mark.answer-span {{ background: #f59e0b; font-weight: 600; border-radius: 2px; }}
 .sources-empty {{ opacity: 0.7; font-style: italic; }}
 .panel-title h3 {{ margin: 0 0 4px 0; }}
 #facts-table .facts-scroll {{ max-height: 640px; overflow: auto; }}
@@ -82,11 +97,64 @@ def answer_text(text: str, quotes: Sequence[str] = ()) -> str:
     return out.strip()
 
 
+def _data(answer: Answer | dict[str, Any]) -> dict[str, Any]:
+    return answer.model_dump(mode="json", exclude={"facts", "tool_calls"}) if isinstance(answer, Answer) else answer
+
+
+def shows_evidence(answer: Answer | dict[str, Any]) -> bool:
+    """True when the answer's words quote their passage on purpose: a hedged guess or an abstention.
+
+    ``Probably X [1] — the passage: “…”.``, ``I can't tell for sure … The closest passage [1]: “…”.`` and
+    ``The documents do not say. The closest passage [1]: “…”.`` keep their quotes in the chat, so the
+    reader sees the evidence without clicking.
+    """
+    return _data(answer).get("assertion") in ("likely", "abstain")
+
+
 def answer_body(answer: Answer | dict[str, Any]) -> str:
-    """:func:`answer_text` of an ``Answer`` (or its JSON form)."""
-    if isinstance(answer, Answer):
-        return answer_text(answer.text, [c.quote for c in answer.citations])
-    return answer_text(answer["text"], [c["quote"] for c in answer.get("citations", [])])
+    """:func:`answer_text` of an ``Answer`` (or its JSON form); a hedged or abstaining answer keeps its quotes."""
+    a = _data(answer)
+    if shows_evidence(a):
+        return answer_text(a["text"])
+    return answer_text(a["text"], [c["quote"] for c in a.get("citations", [])])
+
+
+def assessed(answer: Answer | dict[str, Any]) -> bool:
+    """False for an answer no verdict was given (a generative engine's own: ``sure`` at confidence 0)."""
+    a = _data(answer)
+    return not (a.get("engine") != "grounded" and a.get("assertion", "sure") == "sure" and not a.get("confidence"))
+
+
+def tier_line(answer: Answer | dict[str, Any]) -> str:
+    """The tier and confidence in plain text (:func:`bot.verdict.tiers.tier_line`; "" when not assessed)."""
+    from bot.verdict.tiers import tier_line as line
+
+    a = _data(answer)
+    return line(a) if assessed(a) else ""
+
+
+def tier_badge(answer: Answer) -> str:
+    """The tier of an answer as a small badge with its confidence beside it (class ``tier-<tier>``).
+
+    An answer that is not answered (refused, or abstaining) is marked by the refusal box's own tag.
+    """
+    pct = f"{answer.confidence:.0%}"
+    if answer.refused:
+        if answer.claim:
+            label = f"⚠ {TIER_BADGES['abstain']} · {pct}"
+            tip = f"Confidence {pct}: too unsure to answer; the closest passage is quoted."
+        else:
+            label, tip = "⚠ Not answered by the documents", "Nothing in the documents answers this question."
+        return f'<span class="refused-tag tier-abstain" title="{esc(tip)}">{esc(label)}</span>'
+    if not assessed(answer):
+        return ""
+    level = answer.assertion if answer.assertion in ("sure", "likely") else "sure"
+    tip = {
+        "sure": f"Confidence {pct}: the estimated chance that this answer is right.",
+        "likely": f"Confidence {pct}: a guess; check the quoted passage it rests on.",
+    }[level]
+    badge = f'<span class="tier-badge tier-{level}" title="{esc(tip)}">{esc(f"{TIER_BADGES[level]} · {pct}")}</span>'
+    return f'<div class="answer-tier">{badge}</div>'
 
 
 def render_user(question: str) -> str:
@@ -124,14 +192,14 @@ def render_answer(answer: Answer, turn: int) -> str:
         return f'<a class="cite-link" href="#cite-{turn}-{n}" title="{title}">[{n}]</a>'
 
     body = CITE_RE.sub(link, _br(esc(answer_body(answer))))
+    badge = tier_badge(answer)
     if answer.refused:
-        return (
-            f'<div class="answer refused"><span class="refused-tag">⚠ Not answered by the documents</span>{body}</div>'
-        )
+        return f'<div class="answer refused">{badge}{body}</div>'
     meta = answer.engine + (f" · {answer.latency_ms / 1000:.1f} s" if answer.latency_ms >= 50 else "")
     if answer.flags:
         meta += " · " + "; ".join(answer.flags)
-    return f'<div class="answer">{body}<div class="answer-meta">{esc(meta)}</div></div>'
+    kind = " likely" if answer.assertion == "likely" else ""
+    return f'<div class="answer{kind}">{badge}{body}<div class="answer-meta">{esc(meta)}</div></div>'
 
 
 def render_error(message: str) -> str:
@@ -139,10 +207,23 @@ def render_error(message: str) -> str:
     return f'<div class="answer error">⚠ {esc(message)}</div>'
 
 
+def _quoted(span: str, cit: dict[str, Any]) -> str:
+    """The cited span, escaped, with the answer's own span in it marked ``<mark class="answer-span">``."""
+    a, b = cit.get("answer_start"), cit.get("answer_end")
+    if a is None or b is None:
+        return esc(span)
+    i, j = a - cit["start"], b - cit["start"]
+    if not 0 <= i < j <= len(span):
+        return esc(span)
+    return f'{esc(span[:i])}<mark class="answer-span">{esc(span[i:j])}</mark>{esc(span[j:])}'
+
+
 def render_sources(turns: Sequence[dict[str, Any]]) -> str:
     """Render the sources panel: every cited span with its surrounding text, newest answer first.
 
-    The content sits in a ``.sources-scroll`` box capped at :data:`SOURCES_MAX_PX` that scrolls.
+    The cited span is marked (``<mark>``), and inside it the answer's own span (``<mark class="answer-span">``)
+    when the citation holds it and the answer was given (not for an abstention). The content sits in a
+    ``.sources-scroll`` box capped at :data:`SOURCES_MAX_PX` that scrolls.
     """
     if not turns:
         return (
@@ -156,6 +237,7 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
         items = []
         for cit, ctx in zip(ans["citations"], turn["contexts"], strict=True):
             before, span, after = ctx if any(ctx) else ("", cit["quote"], "")
+            quoted = esc(span) if ans["refused"] else _quoted(span, cit)  # a withheld claim stays withheld
             before = before.split(None, 1)[-1] if " " in before.strip() and not before[:1].isspace() else before
             after = after.rsplit(None, 1)[0] if " " in after.strip() and not after[-1:].isspace() else after
             lead = "…" if before else ""
@@ -164,9 +246,9 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
                 f'<li class="cite-item" id="cite-{t_no}-{cit["n"]}">'
                 f'<div class="cite-head"><b>[{cit["n"]}]</b> <code>{esc(cit["source"])}</code> '
                 f'<span class="cite-offsets">chars {cit["start"]}–{cit["end"]}</span></div>'
-                f'<p class="cite-context">{lead}{esc(before)}<mark>{esc(span)}</mark>{esc(after)}{tail}</p></li>'
+                f'<p class="cite-context">{lead}{esc(before)}<mark>{quoted}</mark>{esc(after)}{tail}</p></li>'
             )
-        status = " (not answered)" if ans["refused"] else ""
+        status = " (not answered)" if ans["refused"] else " (a guess)" if ans.get("assertion") == "likely" else ""
         body = f"<ol>{''.join(items)}</ol>" if items else '<div class="sources-empty">No sources cited.</div>'
         parts.append(
             f'<section class="turn" id="turn-{t_no}"><h4>Answer {t_no}{status}: {esc(turn["question"])}</h4>'
@@ -176,8 +258,10 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
 
 
 def plain_answer(answer: dict[str, Any]) -> str:
-    """Format an answer as plain text with its sources listed under it (for the copy button)."""
+    """Format an answer as plain text, its tier and confidence, then its sources (for the copy button)."""
     lines = [answer_body(answer)]
+    if tier_line(answer):
+        lines.append(tier_line(answer))
     if answer["citations"]:
         lines.append("")
         lines.append("Sources:")
@@ -189,11 +273,24 @@ def history_messages(turns: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Earlier turns as the chat messages the ``/ask`` API takes: each question, then its answer's text.
 
     The answer text is the one shown (markers kept, quoted sources left out), not HTML; the answer's
-    first citation (document and offsets, never its quoted words) tells the engine where it stood.
+    first citation (document and offsets, never its quoted words) tells the engine where it stood. A
+    hedged guess is given as its claim (the same words a sure answer has), an abstention without the
+    passage it quotes.
     """
     out: list[dict[str, Any]] = []
     for t in turns:
         out.append({"role": "user", "content": t["question"]})
-        cites = [{k: c[k] for k in ("source", "start", "end")} for c in (t["answer"].get("citations") or [])[:1]]
-        out.append({"role": "assistant", "content": answer_body(t["answer"]), "citations": cites})
+        ans = t["answer"]
+        cites = [{k: c[k] for k in ("source", "start", "end")} for c in (ans.get("citations") or [])[:1]]
+        out.append({"role": "assistant", "content": said(ans), "citations": cites})
     return out
+
+
+def said(answer: Answer | dict[str, Any]) -> str:
+    """What an answer said, without any quoted passage (for the history of a follow-up)."""
+    a = _data(answer)
+    if a.get("assertion") == "likely" and a.get("claim"):
+        return answer_body({**a, "text": a["claim"], "assertion": "sure"})
+    if shows_evidence(a):
+        return _EVIDENCE_RE.sub(r"\1", answer_body(a))
+    return answer_body(a)

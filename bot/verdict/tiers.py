@@ -15,13 +15,24 @@ from __future__ import annotations
 
 import re
 
+from bot.engine.phrase import ABSTAIN_LEAD
 from bot.models import Answer, Assertion, Citation
 
 QUOTE_CHARS = 320
 """A quoted passage longer than this is cut to a window around the answer's span."""
-ABSTAIN_LEAD = "I can't tell for sure from the documents."
 HEDGE = "Probably"
 _MARKS = re.compile(r"\[(\d+)\]")
+
+
+TIER_LINES = {"sure": "Sure", "likely": "Likely (a guess)", "abstain": "Not sure"}
+"""How each tier is named in plain text (the CLI's line under an answer, the UI's copy text)."""
+
+
+def tier_line(answer: Answer | dict) -> str:
+    """The tier and confidence in plain text: ``Likely (a guess) · confidence 61%``."""
+    a = answer.model_dump() if isinstance(answer, Answer) else answer
+    level = "abstain" if a.get("refused") else a.get("assertion", "sure")
+    return f"{TIER_LINES.get(level, level)} · confidence {float(a.get('confidence') or 0):.0%}"
 
 
 def tier(confidence: float, sure_at: float, likely_at: float) -> Assertion:
@@ -75,11 +86,11 @@ def hedged(claim: str, citations: list[Citation]) -> str:
     body = claim.strip().rstrip(".")
     shown = cited(body, citations) or citations[:1]
     if not shown:
-        return f"{HEDGE} {_lower_first(body)} (no passage to show)."
+        return f"{HEDGE} {_lower_first(body, citations)} (no passage to show)."
     noun = "the passage" if len(shown) == 1 else "the passages"
     quotes = passages(shown)
     quotes = quotes.removeprefix(f"[{shown[0].n}]: ") if len(shown) == 1 else quotes
-    return f"{HEDGE} {_lower_first(body)} — {noun}: {quotes}."
+    return f"{HEDGE} {_lower_first(body, shown)} — {noun}: {quotes}."
 
 
 def abstention(citations: list[Citation]) -> str:
@@ -90,12 +101,31 @@ def abstention(citations: list[Citation]) -> str:
     return f"{ABSTAIN_LEAD} The closest passage {passages(first)}."
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case an opening capital that only starts the sentence ("Yes" -> "yes"), not a name ("GAC")."""
+def _lower_first(text: str, citations: list[Citation]) -> str:
+    """Lower-case an opening capital that only starts the sentence ("At the county court" after "Probably").
+
+    It is lowered when it is yes/no or a cited passage writes it in lower case; a name keeps its capital.
+    """
     word = text.split(" ", 1)[0]
-    if word[:1].isupper() and word[1:].islower() and word.lower() in {"yes", "no", "the", "a", "an", "about"}:
-        return text[:1].lower() + text[1:]
+    if not (word[:1].isupper() and word[1:] == word[1:].lower()):
+        return text  # "GAC", "iPhone", a number: as written
+    low = word.lower()
+    quotes = " ".join(c.quote for c in citations)
+    if low in ("yes", "no") or re.search(rf"\b{re.escape(low)}\b", quotes):  # case-sensitive: written in lower case
+        return low + text[len(word) :]
     return text
+
+
+_LAST_MARK = re.compile(r"\[(\d+)\]\.?\s*$")
+
+
+def quote_refusal(text: str, citations: list[Citation]) -> str:
+    """A refusal ending on a marker (``The closest passage [1].``) with that passage quoted after it."""
+    m = _LAST_MARK.search(text)
+    by_n = {c.n: c for c in citations}
+    if m is None or int(m.group(1)) not in by_n or "“" in text:
+        return text
+    return f"{text[: m.start()]}[{m.group(1)}]: “{excerpt(by_n[int(m.group(1))])}”."
 
 
 def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float) -> Answer:
@@ -114,7 +144,8 @@ def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float) 
 
     """
     if answer.refused:
-        return answer.model_copy(update={"confidence": 0.0, "assertion": "abstain", "claim": answer.claim})
+        text = quote_refusal(answer.text, answer.citations)
+        return answer.model_copy(update={"confidence": 0.0, "assertion": "abstain", "text": text})
     claim = answer.text
     level = tier(confidence, sure_at, likely_at)
     if level == "sure":
