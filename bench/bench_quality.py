@@ -1,9 +1,10 @@
-"""Answer quality on every question set, in one run: own words, quoted, F1, refusals, latency.
+"""Answer quality on every question set, in one run: right / wrong / abstained per half, calibration, own words.
 
-The third-party sets (``evals/thirdparty``: news, conversations, arithmetic over text) measure the
+The third-party sets (``evals/thirdparty``: news, conversations, arithmetic over text, yes/no) measure the
 engine on text nobody on the project wrote; the project's own sets (seed article, batteries) are
 reported beside them. Each set is asked through ``bot.evaluate.run_eval`` (follow-ups get the bot's
-own earlier answers), exactly as ``bot eval`` does.
+own earlier answers), exactly as ``bot eval`` does, and reported per fixed half (half 1 tunes rules,
+thresholds and the confidence model; half 2 is held out) and whole.
 
     python bench/bench_quality.py                       # all sets, printed
     python bench/bench_quality.py --write               # and docs/benchmarks.md updated
@@ -26,6 +27,7 @@ SETS = {
     "squadshifts_nyt": (THIRD / "squadshifts_nyt" / "questions.jsonl", THIRD / "squadshifts_nyt" / "corpus"),
     "coqa": (THIRD / "coqa" / "questions.jsonl", THIRD / "coqa" / "corpus"),
     "drop_dev": (THIRD / "drop_dev" / "questions.jsonl", THIRD / "drop_dev" / "corpus"),
+    "boolq_dev": (THIRD / "boolq_dev" / "questions.jsonl", THIRD / "boolq_dev" / "corpus"),
     "seed": (ROOT / "evals" / "seed_questions.jsonl", SEEDS),
     "batteries": (ROOT / "evals" / "batteries_questions.jsonl", ROOT / "evals" / "corpus_batteries"),
 }
@@ -35,16 +37,34 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
 
+def _trust_row(name: str, half: str, t: dict) -> list:
+    """One row of the trust table: right / wrong / abstained, precision, coverage, per tier, ECE, AURC."""
+    tiers = t["tiers"]
+    sure, likely = tiers["sure"], tiers["likely"]
+    return [
+        name, half, t["questions"], t["right"], t["wrong"], t["abstained"], _pct(t["precision"]), _pct(t["coverage"]),
+        _pct(t["wrong_rate"]), f"{sure['claim_right']}/{sure['n']}", f"{likely['claim_right']}/{likely['n']}",
+        tiers["abstain"]["n"], f"{t['reliability']['ece']:.3f}" if t["reliability"]["ece"] is not None else "n/a",
+        f"{t['risk_coverage']['aurc']:.3f}" if t["risk_coverage"]["aurc"] is not None else "n/a",
+    ]  # fmt: skip
+
+
+TRUST_HEADER = [
+    "set", "half", "questions", "right", "wrong", "abstained", "precision", "coverage", "wrong rate",
+    "sure right/n", "likely right/n", "abstain n", "ECE", "AURC",
+]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS), help="sets to run (default all)")
     ap.add_argument("--sample", type=int, default=0, help="an evenly spaced sample of this many questions per set")
-    ap.add_argument("--engine", default=None, help="engine (default: the settings' engine, grounded)")
+    ap.add_argument("--engine", default="grounded", help="engine (default grounded)")
     ap.add_argument("--write", action="store_true", help="update the answer-quality section of docs/benchmarks.md")
     args = ap.parse_args(argv)
 
     from bot.embed import MiniLMEmbeddings
-    from bot.evaluate import load_questions, run_eval, summarize
+    from bot.evaluate import assign_halves, load_questions, run_eval, summarize
     from bot.indexer import sync_index
     from bot.service import Bot
     from bot.settings import Settings
@@ -52,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     embeddings = MiniLMEmbeddings()
     work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
-    rows = []
+    rows, trust, held_out = [], [], []
     try:
         for name in args.sets:
             questions, docs = SETS[name]
@@ -61,12 +81,19 @@ def main(argv: list[str] | None = None) -> int:
             sync_index(settings, store=store, embedder=embeddings)
             bot = Bot(settings, store=store, embeddings=embeddings)
             qs = load_questions(questions)
+            halves = assign_halves(qs)
             if args.sample and args.sample < len(qs):
                 step = len(qs) / args.sample
                 qs = [qs[int(i * step)] for i in range(args.sample)]
             bot.ask(qs[0].question)  # warm (keyword index, word statistics)
-            result = run_eval(qs, bot, engine=args.engine)
-            s = summarize([i.record() for i in result.items])
+            result = run_eval(qs, bot, engine=args.engine, halves=halves)
+            records = [i.record() for i in result.items]
+            s = summarize(records)
+            held_out += [r for r in records if r.get("half") == 2]
+            for half in ("1", "2"):
+                if half in s.get("halves", {}):
+                    trust.append(_trust_row(name, half, s["halves"][half]))
+            trust.append(_trust_row(name, "all", s["trust"]))
             ref, lat = s["refusal"], s["latency_ms"]
             f1 = "—" if s["own_words_f1"] is None else f"{s['own_words_f1']:.2f}"
             rows.append(
@@ -78,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     header = ["set", "questions", "quoted", "own words", "own-words F1", "all checks", "refusal P / R", "p50 / p95 ms"]
     table = md_table(header, rows)
+    if held_out:  # every held-out half together: the calibration the issue asks for
+        trust.append(_trust_row("all sets", "2", summarize(held_out)["trust"]))
+    trust_table = md_table(TRUST_HEADER, trust)
+    print(trust_table)
     print(table)
     if args.write:
         body = "\n".join(
@@ -85,6 +116,16 @@ def main(argv: list[str] | None = None) -> int:
                 "## Answer quality per question set (`bench/bench_quality.py`)",
                 "",
                 *run_header(machine_info()),
+                "",
+                f"Engine `{args.engine}`. **Right**: a plainly stated (`sure`) answer whose own words hold the expected"
+                " answer, or a refusal of an unanswerable question; **wrong**: any other `sure` answer; **abstained**: "
+                "a refusal, an abstention or a hedged guess (`likely`). Precision = right / (right + wrong); coverage "
+                "= stated / all; wrong rate = wrong / all. *Sure* and *likely* give the claims right of that tier. "
+                "ECE: expected calibration error of the confidence (10 bins, over answers with a claim); AURC: area "
+                "under the risk-coverage curve (lower is better). Half 1 is the tuning half (rules, thresholds and "
+                "the confidence model were fitted on it), half 2 is held out; *all sets, 2* pools every held-out half.",
+                "",
+                trust_table,
                 "",
                 "**Own words**: the answer text before any quoted passage, source list or citation marker "
                 "contains the expected answer. **Quoted**: it is anywhere, cited passages included. **Own-words "

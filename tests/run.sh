@@ -7,8 +7,9 @@
 # Steps: (1) create .venv with Python 3.11 if missing (reused when present) and install the project
 # with its test and optional extras; (2) install Debian's chromium for the browser tests when it is
 # missing and we are root (never `playwright install`); (3) pytest, all tests including the `server`,
-# `browser` and `slow` ones; (4) `bot eval` on both question sets with the minimum scores in
-# evals/min_scores.env, and on a fixed sample of each third-party set with its minimum own-words score. Exits non-zero when any step fails; tests and gates all run even if one fails.
+# `browser` and `slow` ones; (4) `bot eval` (grounded engine) on both question sets and on a fixed sample of each
+# third-party set, gated on precision, wrong rate and right rate (evals/min_scores.env). Exits non-zero when any
+# step fails; tests and gates all run even if one fails.
 #
 # Environment:
 #   SKIP_INSTALL=1   reuse .venv as it is (no pip, no apt) for a quick re-run
@@ -160,43 +161,35 @@ elif [[ $rc -ne 0 ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Minimum scores for the evaluation gates.
+# Gates on trust (evals/min_scores.env): each set's precision (right / stated), wrong rate (wrong / all) and
+# right rate (right / all, so that abstaining on everything cannot pass), with the grounded engine.
 # shellcheck source=../evals/min_scores.env
 source evals/min_scores.env
-: "${SEED_MIN_SCORE:?missing in evals/min_scores.env}" "${BATTERIES_MIN_SCORE:?missing in evals/min_scores.env}"
 : "${THIRDPARTY_SAMPLE:?missing in evals/min_scores.env}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/docqa-run.XXXXXX")"
 
-step "Evaluation gate: seed questions (min score $SEED_MIN_SCORE)"
-if ! bot eval evals/seed_questions.jsonl --out "$TMP/seed" --index "$TMP/idx-seed" \
-    --min-score "$SEED_MIN_SCORE" -q; then
-    FAILED+=("bot eval evals/seed_questions.jsonl --min-score $SEED_MIN_SCORE")
-    GATES_FAILED=$((GATES_FAILED + 1))
-else
-    GATES_PASSED=$((GATES_PASSED + 1))
-fi
-
-step "Evaluation gate: batteries questions (min score $BATTERIES_MIN_SCORE)"
-if ! bot eval evals/batteries_questions.jsonl --docs evals/corpus_batteries --index "$TMP/idx-bat" \
-    --out "$TMP/bat" --min-score "$BATTERIES_MIN_SCORE" -q; then
-    FAILED+=("bot eval evals/batteries_questions.jsonl --min-score $BATTERIES_MIN_SCORE")
-    GATES_FAILED=$((GATES_FAILED + 1))
-else
-    GATES_PASSED=$((GATES_PASSED + 1))
-fi
-
-# Third-party reading-comprehension sets (evals/thirdparty, copied from ../shared/evalsets): a fixed,
-# evenly spaced sample of each, gated on the own-words score (the answer before any quote or marker).
-for set in squadshifts_nyt coqa drop_dev; do
-    var="THIRDPARTY_${set^^}_MIN_OWN_WORDS"
-    min="${!var:?missing $var in evals/min_scores.env}"
-    step "Evaluation gate: $set, sample of $THIRDPARTY_SAMPLE (min own words $min)"
-    if ! bot eval "evals/thirdparty/$set/questions.jsonl" --docs "evals/thirdparty/$set/corpus" \
-        --index "$TMP/idx-$set" --out "$TMP/$set" --sample "$THIRDPARTY_SAMPLE" --min-own-words "$min" -q; then
-        FAILED+=("bot eval evals/thirdparty/$set --sample $THIRDPARTY_SAMPLE --min-own-words $min")
+gate() {  # gate NAME QUESTIONS DOCS [extra bot eval arguments...]
+    local name="$1" questions="$2" docs="$3"
+    shift 3
+    local up="${name^^}"
+    local p="${up}_MIN_PRECISION" w="${up}_MAX_WRONG_RATE" r="${up}_MIN_RIGHT"
+    local min_p="${!p:?missing $p in evals/min_scores.env}" max_w="${!w:?missing $w in evals/min_scores.env}"
+    local min_r="${!r:?missing $r in evals/min_scores.env}"
+    step "Evaluation gate: $name (precision >= $min_p, wrong rate <= $max_w, right >= $min_r)"
+    if ! bot eval "$questions" --docs "$docs" --index "$TMP/idx-$name" --out "$TMP/$name" --engine grounded \
+        --min-precision "$min_p" --max-wrong-rate "$max_w" --min-right "$min_r" -q "$@"; then
+        FAILED+=("bot eval $questions: precision >= $min_p, wrong rate <= $max_w, right >= $min_r")
         GATES_FAILED=$((GATES_FAILED + 1))
     else
         GATES_PASSED=$((GATES_PASSED + 1))
     fi
+}
+
+gate seed evals/seed_questions.jsonl seeds
+gate batteries evals/batteries_questions.jsonl evals/corpus_batteries
+# Third-party reading-comprehension sets (evals/thirdparty, copied from ../shared/evalsets): a fixed, evenly
+# spaced sample of each.
+for set in squadshifts_nyt coqa drop_dev boolq_dev; do
+    gate "$set" "evals/thirdparty/$set/questions.jsonl" "evals/thirdparty/$set/corpus" --sample "$THIRDPARTY_SAMPLE"
 done
 step_end
