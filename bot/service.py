@@ -163,7 +163,7 @@ class Bot:
         t0 = time.perf_counter()
         cleaned = self.check_question(question)
         history = check_history(history)
-        engine = engine or self.settings.llm
+        engine = engine or self.settings.engine
         from bot.engine import run
         from bot.verdict import assess
 

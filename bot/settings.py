@@ -59,9 +59,11 @@ class Settings(BaseSettings):
     chroma_database: str | None = Field(None, min_length=3, description="Chroma database (created if missing).")
 
     # Answering
-    llm: Literal["grounded", "openai", "llamacpp", "local"] = Field(
-        "grounded",
-        description="Answer engine: grounded (no generative model), openai, llamacpp, local (the bundled model).",
+    llm: Literal["auto", "grounded", "openai", "llamacpp", "local"] | None = Field(
+        None,
+        description="Answer engine: auto (grounded and the bundled model checking each other), grounded (no "
+        "generative model), local (the bundled model), openai, llamacpp; unset = auto when the bundled model is "
+        "installed, else grounded (see engine).",
     )
     openai_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible API.")
     openai_model: str = Field("gpt-4o-mini")
@@ -98,6 +100,15 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @property
+    def engine(self) -> str:
+        """The engine that answers: ``llm`` if set, else ``auto`` when the bundled model is installed, else grounded."""
+        if self.llm:
+            return self.llm
+        from bot.llm.local_model import installed
+
+        return "auto" if installed() else "grounded"
 
     @property
     def project_id(self) -> str:

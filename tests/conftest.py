@@ -23,6 +23,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("BOT_"):
             monkeypatch.delenv(key)
+    # With the local model installed the default engine is ``auto``; tests ask the grounded engine unless they
+    # name another (a test of the default itself deletes this).
+    monkeypatch.setenv("BOT_LLM", "grounded")
     monkeypatch.chdir(tmp_path)
 
 

@@ -340,10 +340,10 @@ def test_checked_reply_fills_the_fields(seed_bot: Any, monkeypatch: pytest.Monke
     question = "Which company invested 11.5 billion yuan?"
     grounded = seed_bot.ask(question, engine="grounded")
     assert grounded.claim and "Changan" in grounded.claim, grounded
-    use_reader(monkeypatch, ScriptedLlama("Huawei made the investment [1]."))
+    use_reader(monkeypatch, ScriptedLlama("Seres made the investment [1]."))
     _, answer = run_stream(seed_bot, question)
     expected = tier(UNCONFIRMED, seed_bot.settings.sure_confidence, seed_bot.settings.likely_confidence)
-    assert answer.engine == "local" and answer.claim == "Huawei made the investment [1]."
+    assert answer.engine == "local" and answer.claim == "Seres made the investment [1]."
     assert answer.confidence == UNCONFIRMED and answer.assertion == expected
     assert answer.signals == {"agrees": 0.0, "grounded_confidence": grounded.confidence}
     assert answer.text.startswith(HEDGE) == (expected == "likely")

@@ -15,6 +15,7 @@ from typing import Any
 from bot.engine import compute, summary
 from bot.engine.conversation import resolve
 from bot.engine.decide import MIN_SENTENCE, judge
+from bot.engine.disfluency import corrected
 from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import (
     REASON_OPENERS,
@@ -71,7 +72,7 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
         The outcome: the answer and the evidence it rests on.
 
     """
-    asked = _without_instructions(question)
+    asked = corrected(_without_instructions(question))  # "... vegetation, no sorry, carbon dioxide?" as corrected
     if asked.isupper():
         asked = asked.lower()  # "WHAT SHARE OF X DID Y BUY": capitals say nothing about names here
     resolved = resolve(correct(asked, index), [_corrected(h, index) for h in history])
@@ -97,9 +98,9 @@ def run(index: IndexView, question: str, history: Sequence[str | Mapping[str, An
 def _corrected(turn: str | Mapping[str, Any], index: IndexView) -> str | Mapping[str, Any]:
     """An earlier user question with its typos corrected too ("Brandi" of "Did Brandi speak?" is "Brandt")."""
     if isinstance(turn, str):
-        return correct(turn, index)
+        return correct(corrected(turn), index)
     if isinstance(turn, Mapping) and turn.get("role", "user") == "user" and isinstance(turn.get("content"), str):
-        return {**turn, "content": correct(turn["content"], index)}
+        return {**turn, "content": correct(corrected(turn["content"]), index)}
     return turn
 
 

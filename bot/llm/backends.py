@@ -35,7 +35,7 @@ def make_chat_model(settings: Settings, engine: str | None = None) -> BaseChatMo
         BackendError: If the engine is unknown or misconfigured, or its package is not installed.
 
     """
-    engine = engine or settings.llm
+    engine = engine or settings.engine
     if engine == "openai":
         return _openai_model(settings)
     if engine == "llamacpp":

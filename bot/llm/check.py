@@ -1,16 +1,21 @@
-"""Checking a reader's reply against its evidence: markers, numbers, the roles of numbers, findings.
+"""Checking a reader's reply against its evidence: markers, numbers and their roles, findings, subject and words.
 
 A reply passes when
 
 * every ``[n]`` marker points at an evidence sentence, and it cites at least one;
 * every number in it is backed by a cited sentence or a grounded tool result
   (:func:`bot.guard.numbers_supported`: formats and roundings normalised);
-* every number keeps the role its source gives it: a percentage stays a percentage, an amount of
-  money stays money, and a question about a price or a share is answered by a number that *is*
-  a price or a share in the sources (a stake is not a price);
+* every number keeps the role its source gives it (:mod:`bot.llm.roles`: a percentage stays a percentage,
+  money stays money, a figure given for a named party is about that party in its source);
 * it gives no figure where the grounded engine found the documents give none for the asked
   subject (its findings);
-* it does not repeat the system prompt.
+* it does not repeat the system prompt;
+* the sentences it cites are about the question's subject: they (or the sentence right before one)
+  name the question's names (``off the subject``, :func:`bot.llm.content.off_subject`);
+* its names and content words occur in the sentences its markers cite - names exactly or by a name the
+  evidence gives for them, other words exactly, by lemma or close in meaning (``unsupported words``,
+  :func:`bot.llm.content.unsupported_words`); the question's own words, function words and a yes/no
+  are exempt.
 
 The checks are deterministic; a failed one names what was wrong, and the engine then concludes
 without the reply (:func:`bot.llm.verdict.conclude`). A reply that says the documents do not say is a
@@ -24,35 +29,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.guard import NumberMention, backs, extract_numbers, iter_values, leaks_prompt, numbers_supported
+from bot.guard import NumberMention, extract_numbers, iter_values, leaks_prompt, numbers_supported
 from bot.llm.common import is_refusal, resolve_markers, visible
+from bot.llm.content import cited_sentences, off_subject, unsupported_words
 from bot.llm.evidence import NUMERIC_TYPES, Outcome
-from bot.models import Citation
+from bot.llm.roles import asked_kind, number_kind, role_problem
 
 __all__ = ["Verdict", "asked_kind", "check_reply", "number_kind", "trusted_results"]
 
-_CURRENCY_WORDS = (
-    r"yuan|renminbi|rmb|cny|usd|eur|gbp|jpy|sek|nok|dkk|chf|dollars?|euros?|pounds?|yen|francs?|kronor|krona|"
-    r"kroner|krone|won|rupees?|rubles?|roubles?|pesos?|reais|real"
-)
-_MONEY_AFTER = re.compile(
-    rf"^\s*(?:(?:thousand|million|billion|trillion)\s+)?(?:u\.?s\.?\s+)?(?:{_CURRENCY_WORDS})\b", re.I
-)
-_MONEY_BEFORE = re.compile(rf"(?:[$€£¥]|\b(?:us\$|{_CURRENCY_WORDS}))\s*$", re.I)
-_PERCENT = re.compile(r"%|per\s?cent|percentage\s+points?|pct", re.I)
-_PERCENT_AFTER = re.compile(r"^\s*(?:%|per\s?cent\b|percentage\b|pct\b)", re.I)
-_YEAR = re.compile(r"^(?:1[0-9]{3}|20[0-9]{2})$")
-
-_ASK_PERCENT = re.compile(r"\b(?:percent(?:age)?|per\s+cent|share|stake|proportion|fraction|ownership)\b", re.I)
-_ASKS_FOR_SHARE = re.compile(
-    r"^\W*(?:and\s+)?(?:what|which|how\s+(?:big|large))\s+(?:a\s+)?(?:percent(?:age)?|share|stake|proportion|fraction)\b",
-    re.I,
-)
-_ASK_MONEY = re.compile(
-    rf"\b(?:price[sd]?|cost[s]?|pa(?:y|id|ys)|spen[dt]|invest(?:ed|s|ment)?|worth|valu(?:e|ed|ation)|revenue|"
-    rf"salary|fee[s]?|fund(?:ing|ed)?|raised?|sold\s+for|how\s+much\s+money|{_CURRENCY_WORDS})\b",
-    re.I,
-)
 _NO_FIGURE = re.compile(
     r"\b(?:give[s]?\s+no|state[s]?\s+no|no\s+(?:figure|number|price|amount|date|value|count|total|percentage|share)|"
     r"do(?:es)?\s+not\s+(?:give|state)\s+(?:a|an|any|the)\b)",
@@ -65,12 +49,6 @@ _ARITHMETIC = re.compile(
     re.I,
 )
 """Questions whose figure may be one step of arithmetic over the evidence (difference, sum, complement)."""
-_HOW_LONG = re.compile(r"\bhow\s+(?:many\s+(?:years|decades|centuries|months)|long|old)\b", re.I)
-_PERIOD_RE = re.compile(
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Q[1-4])\b"
-    r"|\b(?i:first|second|third|fourth)\s+(?i:quarter)\b"
-)
-"""Months and quarters: a figure for one is not a figure for another."""
 
 
 @dataclass
@@ -91,32 +69,6 @@ class Verdict:
 
 def _fail(reason: str, note: str) -> Verdict:
     return Verdict(ok=False, reason=reason, note=note)
-
-
-def number_kind(text: str, mention: NumberMention) -> str:
-    """The role of a number from its wording: ``percent``, ``money``, ``year`` or ``plain``."""
-    end = mention.start + len(mention.text)
-    after, before = text[end : end + 30], text[max(0, mention.start - 8) : mention.start]
-    if _PERCENT.search(mention.text) or _PERCENT_AFTER.match(after):
-        return "percent"
-    if _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after):
-        return "money"
-    if _YEAR.match(mention.text):
-        return "year"
-    return "plain"
-
-
-def asked_kind(question: str, answer_type: str) -> str | None:
-    """The role the asked figure must have in the sources (``percent``, ``money``), if the question says."""
-    if answer_type not in NUMERIC_TYPES:
-        return None
-    if answer_type == "percent" or _ASKS_FOR_SHARE.search(question):
-        return "percent"
-    if answer_type == "money" or _ASK_MONEY.search(question):
-        return "money"  # "how much did X pay for its stake" asks for money, not for the stake
-    if _ASK_PERCENT.search(question):
-        return "percent"
-    return None
 
 
 _NOT_FIGURES = frozenset(
@@ -194,7 +146,9 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if x == int(x) else f"{x:,}"
 
 
-def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str = "") -> Verdict:
+def check_reply(
+    reply: str, outcome: Outcome, question: str, system_prompt: str = "", index: Any | None = None
+) -> Verdict:
     """Check a reader's reply.
 
     Args:
@@ -202,6 +156,9 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
         outcome: The grounded run the reply was written from (evidence, findings, tool results).
         question: The question as asked (after resolving, when known).
         system_prompt: The secret prompt the reply must not repeat.
+        index: The engine index, to read the sentence before a cited one and to compare words by meaning;
+            None takes the index of the grounded run (``outcome.work``), and without one only exact and
+            lemma matches count and only the evidence gives the sentence before.
 
     Returns:
         The verdict: ``ok`` with the cleaned text and the cited evidence numbers, a refusal, or
@@ -256,13 +213,14 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
             "or tool result supports.",
         )
     derived = {c for _, c in computed}
-    role = _role_problem(
+    role = role_problem(
         text,
         [c for c in claims if c.text not in derived],
         [by_n[n] for n in cited],
         trusted,
         question,
         outcome.answer_type,
+        _tool_values(trusted),
     )
     if role:
         return _fail("role", f"Role check: {role}.")
@@ -278,52 +236,29 @@ def check_reply(reply: str, outcome: Outcome, question: str, system_prompt: str 
         )
     if outcome.answer_type in NUMERIC_TYPES and not claims and found is not None:
         return _fail("no figure", "The generated answer gives no figure for a question that asks for one.")
+    if index is None and outcome.work is not None:
+        index = outcome.work.index
+    if (problem := _content_problem(text, cited, outcome, question, trusted, index)) is not None:
+        return _fail(*problem)
     return Verdict(ok=True, text=text, cited=cited, computed=computed)
 
 
-_NAME_RE = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’.-]*)*")
-_NOT_NAME_WORDS = (
-    "how what which who whom whose when where why is are was were do does did can could has have had will would "
-    "should the a an and or in on of for to by at from as it its they their this that these those there "
-    # periods are when a figure holds, not whom it is about
-    "january february march april may june july august september october november december monday tuesday "
-    "wednesday thursday friday saturday sunday q1 q2 q3 q4"
-)
-_NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
-
-
-def _names(text: str) -> list[str]:
-    out = []
-    for m in _NAME_RE.finditer(text):
-        words = [re.sub(r"['’]s?$", "", w) for w in m.group(0).split() if w.lower() not in _NOT_NAMES]
-        if words:
-            out.append(" ".join(words))
-    return out
-
-
-def _asked_names(question: str, reply: str) -> list[str]:
-    """Names of the question that the reply repeats (what its figures are claimed to be about)."""
-    low = reply.lower()
-    return [n for n in dict.fromkeys(_names(question)) if n.lower() in low]
-
-
-def _about(quote: str, mention: NumberMention, names: list[str]) -> bool:
-    """Whether a number of the evidence is about one of the names.
-
-    That is: a name comes before it in its sentence, or right after it in the same clause ("a 45-yard run by X").
-    """
-    start = max(quote.rfind(p, 0, mention.start) for p in (". ", "? ", "! ", "\n")) + 1
-    end = mention.start + len(mention.text)
-    stop = min([i for i in (quote.find(p, end) for p in (",", ";", ". ", " and ")) if i >= 0] or [len(quote)])
-    before, after = quote[start : mention.start].lower(), quote[end:stop].lower()
-    return any(_mentions(part, name) for name in names for part in (before, after))
-
-
-def _mentions(text: str, name: str) -> bool:
-    name = name.lower()
-    if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text):
-        return True
-    return any(re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", text) for w in name.split() if len(w) > 3)
+def _content_problem(
+    text: str, cited: list[int], outcome: Outcome, question: str, trusted: list[Any], index: Any | None
+) -> tuple[str, str] | None:
+    """Whether the cited sentences are about the question's subject and state the reply's names and words."""
+    sentences = cited_sentences(cited, outcome.evidence, index)
+    if (name := off_subject(question, list(sentences.values()))) is not None:
+        marks = "".join(f"[{n}]" for n in cited)
+        return "off the subject", f"The generated answer cites {marks}, which does not name {name}."
+    tool_words = [v for v in iter_values(trusted) if isinstance(v, str)]
+    quotes = [c.quote for c in outcome.evidence]
+    if words := unsupported_words(text, sentences, question, tool_words, quotes, index):
+        return (
+            "unsupported words",
+            f"The generated answer says {', '.join(words)}, which the sentence it cites does not state.",
+        )
+    return None
 
 
 MIN_COVERAGE = 0.5
@@ -347,52 +282,3 @@ def _coverage(question: str, quotes: list[str]) -> float:
 def _yes_no(text: str) -> str | None:
     m = re.match(r"^\W*(yes|no)\b", text, re.I)
     return m.group(1).lower() if m else None
-
-
-def _role_problem(
-    text: str,
-    claims: list[NumberMention],
-    cited: list[Citation],
-    trusted: list[Any],
-    question: str,
-    answer_type: str,
-) -> str | None:
-    """Why a number of the reply does not keep the role its source gives it (None when all do)."""
-    sources = [(c.quote, m) for c in cited for m in extract_numbers(c.quote, references=False, small_words=True)]
-    tool_numbers = _tool_values(trusted)
-    roles: list[set[str]] = []
-    for claim in claims:
-        claimed = number_kind(text, claim)
-        found = {number_kind(quote, m) for quote, m in sources if backs(m, claim)}
-        by_tool = any(backs(m, claim) for m in tool_numbers)
-        roles.append(found | ({"tool"} if by_tool else set()))
-        if by_tool or not found:
-            continue
-        if claimed in ("percent", "money") and claimed not in found:
-            return f"{claim.text} is a {claimed} figure in the answer but not in the cited evidence"
-        if claimed == "plain" and found <= {"percent"}:
-            return f"{claim.text} is a percentage in the cited evidence, not a count or amount"
-    if answer_type in NUMERIC_TYPES and (names := _asked_names(question, text)):
-        for claim in claims:
-            if number_kind(text, claim) == "year":
-                continue  # a year says when, not whose
-            backing = [(quote, m) for quote, m in sources if backs(m, claim)]
-            if backing and not any(_about(quote, m, names) for quote, m in backing):
-                return f"{claim.text} is not a figure about {names[0]} in the cited evidence"
-    if claims and _HOW_LONG.search(question) and all(number_kind(text, c) == "year" for c in claims):
-        return f"{claims[0].text} is a year, and the question asks for a length of time"
-    asked_periods = {p.lower() for p in _PERIOD_RE.findall(question)}
-    if asked_periods:
-        for claim in claims:
-            backing = [quote for quote, m in sources if backs(m, claim)]
-            stated = [{p.lower() for p in _PERIOD_RE.findall(quote)} for quote in backing]
-            if backing and all(st and not (st & asked_periods) for st in stated):
-                return (
-                    f"{claim.text} is a figure for {', '.join(sorted(stated[0]))} in the cited evidence, not for "
-                    + (", ".join(sorted(asked_periods)))
-                )
-    want = asked_kind(question, answer_type)
-    if want and claims and not any(want in r or "tool" in r for r in roles):
-        got = ", ".join(c.text for c in claims)
-        return f"the question asks for a {want} figure, and {got} is not one in the cited evidence"
-    return None

@@ -1,6 +1,8 @@
 """Which generative engine answers: the dispatch behind :meth:`bot.service.Bot.stream`.
 
 * ``local`` - the bundled model as a reader of the grounded engine's evidence (:mod:`bot.llm.reader`);
+* ``auto`` - the same reader, its reply and the grounded answer checked against each other
+  (:func:`bot.llm.verdict.conclude_auto`);
 * ``openai`` / ``llamacpp`` - a chat model that retrieves and calls the numeric tools itself
   (:mod:`bot.llm.toolloop`).
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ENGINES", "generate_answer"]
 
-ENGINES = ("openai", "llamacpp", "local")
+ENGINES = ("openai", "llamacpp", "local", "auto")
 """The generative engines (``grounded`` needs none of this package)."""
 
 
@@ -61,10 +63,17 @@ def generate_answer(
         BackendError: If the engine is unknown or misconfigured (no endpoint, missing model or package).
 
     """
-    if engine == "local" and model is None:
+    if engine == "auto" and model is None:
+        from bot.verdict.combine import grounded_alone
+
+        assessed = grounded if isinstance(grounded, Answer) else grounded.answer
+        if grounded_alone(assessed):  # the reader would only cost seconds
+            yield assessed.model_copy(update={"engine": "auto (grounded alone)"})
+            return
+    if engine in ("local", "auto") and model is None:
         from bot.llm.reader import read_answer
 
-        yield from read_answer(bot, question, history, grounded, top_k)
+        yield from read_answer(bot, question, history, grounded, top_k, engine=engine)
         return
     if engine not in ENGINES and model is None:
         raise BackendError(f"Unknown generative engine {engine!r}: use one of {', '.join(ENGINES)} (or grounded).")

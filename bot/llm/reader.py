@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from bot.engine.disfluency import corrected
 from bot.errors import BackendError, BotError
 from bot.guard import leaks_prompt, numbers_supported
 from bot.llm.check import Verdict, check_reply, trusted_results
@@ -32,7 +33,7 @@ from bot.llm.common import BotView, History, history_turns, resolve_markers, sho
 from bot.llm.evidence import Outcome, outcome_of
 from bot.llm.release import WORD_END, Releaser
 from bot.llm.sources import FACT_ID_RE, escape_tags, remove_injections
-from bot.llm.verdict import Rejected, conclude
+from bot.llm.verdict import Rejected, conclude, conclude_auto
 from bot.models import Answer, Citation, Fact, ToolCall
 from bot.prompts import load_prompt, render_prompt
 
@@ -149,7 +150,7 @@ def reader_messages(question: str, history: History, outcome: Outcome, facts: li
         evidence=evidence or "(none)",
         tools="Tool results:\n" + "\n".join(tools) + "\n\n" if tools else "",
         findings="Findings:\n" + "\n".join(f"- {f}" for f in findings) + "\n\n" if findings else "",
-        question=_clean(question),
+        question=_clean(corrected(question)),
     )
     return [{"role": "system", "content": load_prompt("reader_system")}, {"role": "user", "content": user}]
 
@@ -159,7 +160,32 @@ class _Timeout(Exception):
     """The generation deadline passed (waiting for the model included)."""
 
 
-def _generate(llama: Any, lock: threading.Lock, messages: list[dict], timeout_s: float) -> Iterator[str]:
+class TokenLogprobs:
+    """Records the log-probability of each token the model chooses (greedy decoding: the most likely one).
+
+    Passed to llama.cpp as a logits processor, so no ``logits_all`` buffer is needed: at each step it reads the
+    scores the next token is chosen from, notes ``max - logsumexp`` and leaves the scores as they are.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import numpy as np
+
+        top = float(np.max(scores))
+        self.values.append(top - (top + float(np.log(np.sum(np.exp(scores - top))))))
+        return scores
+
+    def summary(self) -> dict[str, float]:
+        """Mean and lowest token log-probability of the reply (0 when nothing was generated)."""
+        vals = self.values or [0.0]
+        return {"reply_logprob_mean": sum(vals) / len(vals), "reply_logprob_min": min(vals)}
+
+
+def _generate(
+    llama: Any, lock: threading.Lock, messages: list[dict], timeout_s: float, logprobs: TokenLogprobs | None = None
+) -> Iterator[str]:
     """Stream the model's text pieces from a worker thread; stop it when the caller goes away or time runs out."""
     pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
     cancel = threading.Event()
@@ -169,8 +195,13 @@ def _generate(llama: Any, lock: threading.Lock, messages: list[dict], timeout_s:
             with lock:
                 if cancel.is_set():
                     return
+                extra: dict[str, Any] = {}
+                if logprobs is not None:
+                    from llama_cpp import LogitsProcessorList
+
+                    extra["logits_processor"] = LogitsProcessorList([logprobs])
                 stream = llama.create_chat_completion(
-                    messages=messages, stream=True, temperature=0.0, max_tokens=READER_MAX_TOKENS, stop=STOP
+                    messages=messages, stream=True, temperature=0.0, max_tokens=READER_MAX_TOKENS, stop=STOP, **extra
                 )
                 for part in stream:
                     if cancel.is_set():
@@ -209,8 +240,12 @@ def read_answer(
     top_k: int,
     *,
     llama: tuple[Any, threading.Lock] | None = None,
+    engine: str = ENGINE,
 ) -> Iterator[str | Answer]:
     """Answer with the local reader; a reply that fails a check is concluded by :func:`bot.llm.verdict.conclude`.
+
+    With ``engine="auto"`` the reply and the grounded answer are combined by
+    :func:`bot.llm.verdict.conclude_auto` (agreement, the reply's token log-probabilities, the combined model).
 
     Args:
         bot: The bot (settings, retriever, facts).
@@ -219,6 +254,7 @@ def read_answer(
         grounded: The grounded answer, or the grounded engine's ``Outcome``.
         top_k: Chunks the extra evidence comes from.
         llama: ``(model, lock)`` to use instead of the bundled model (tests).
+        engine: ``local`` (the reader alone) or ``auto`` (the reader and the grounded engine checking each other).
 
     Yields:
         Pieces of the reply as they are generated (only while every number and marker so far is
@@ -246,27 +282,33 @@ def read_answer(
         return not dangling and not numbers_supported(cleaned, quotes, trusted) and not leaks_prompt(text, system)
 
     releaser = Releaser(backed, WORD_END)
+    logprobs = TokenLogprobs()
     try:
-        for piece in _generate(model, lock, messages, bot.settings.llm_timeout_s):
+        for piece in _generate(model, lock, messages, bot.settings.llm_timeout_s, logprobs):
             if out := releaser.feed(piece):
                 yield out
     except _Timeout:
-        yield _conclude(bot, outcome, Rejected("timeout", "The local model took too long."))
+        yield _conclude(bot, outcome, Rejected("timeout", "The local model took too long."), engine)
         return
     except BotError:
         raise
     except Exception as exc:
-        yield _conclude(bot, outcome, Rejected("backend error", f"The local model failed ({short(exc)})."))
+        yield _conclude(bot, outcome, Rejected("backend error", f"The local model failed ({short(exc)})."), engine)
         return
     reply = _reply(check_reply(releaser.raw, outcome, asked, system), outcome, question, facts)
-    final = _conclude(bot, outcome, reply)
-    said = final.engine == ENGINE and final.assertion == "sure"
+    if isinstance(reply, Answer):
+        reply = reply.model_copy(update={"signals": logprobs.summary()})
+    final = _conclude(bot, outcome, reply, engine)
+    said = final.engine == engine and final.assertion == "sure"
     if said and (rest := releaser.rest()) and backed(releaser.released + rest):
         yield rest
     yield final
 
 
-def _conclude(bot: BotView, outcome: Outcome, reply: Answer | Rejected) -> Answer:
+def _conclude(bot: BotView, outcome: Outcome, reply: Answer | Rejected, engine: str = ENGINE) -> Answer:
+    if engine == "auto":
+        model = getattr(bot, "auto_model", None)
+        return conclude_auto(outcome.answer, reply, bot.settings, evidence=outcome.evidence, model=model)
     return conclude(outcome.answer, reply, bot.settings, engine=ENGINE, evidence=outcome.evidence)
 
 

@@ -27,7 +27,7 @@ from bot.llm.common import fallback
 from bot.models import Answer, Citation
 from bot.verdict.tiers import abstention, cited, settle
 
-__all__ = ["UNCONFIRMED", "Rejected", "agrees", "claim_answer", "conclude"]
+__all__ = ["UNCONFIRMED", "Rejected", "agrees", "claim_answer", "conclude", "conclude_auto"]
 
 UNCONFIRMED = 0.5
 """Confidence of a checked reply that the grounded claim does not confirm (or when there is no grounded claim).
@@ -180,3 +180,53 @@ def conclude(
     return said.model_copy(
         update={"signals": {"agrees": float(agreed), "grounded_confidence": float(grounded.confidence)}}
     )
+
+
+def conclude_auto(
+    grounded: Answer,
+    reply: Answer | Rejected,
+    settings: Any,
+    *,
+    evidence: Sequence[Citation] = (),
+    model: Any = None,
+) -> Answer:
+    """The ``auto`` engine's answer: the grounded answer and the reader's reply checked against each other.
+
+    Both agree and the reply passed its checks: the reply, as sure as the combined model says. Only one has a
+    verified answer, or they disagree: the better-supported one, at best hedged (``likely``). Neither: the
+    grounded refusal, or an abstention that quotes the closest passage.
+
+    Args:
+        grounded: The assessed grounded answer.
+        reply: The reader's checked reply, or why there is none.
+        settings: The settings (``sure_confidence``, ``likely_confidence``).
+        evidence: The evidence the reply was written from, closest first.
+        model: The combined confidence model (default: ``bot/verdict/model_auto.json``).
+
+    Returns:
+        The answer, engine ``auto``, with its confidence, tier, claim and signals.
+
+    """
+    from bot.verdict.combine import AUTO_FEATURES, AUTO_MODEL_PATH, ceiling, features
+    from bot.verdict.model import load_model
+
+    checked = None if isinstance(reply, Rejected) else reply
+    ok = checked is not None and not checked.refused
+    claim = _claim(grounded)
+    agreed = ok and agrees(checked.text, claim) if checked is not None else False
+    values = features(grounded, checked, agreed, list(evidence))
+    signals = {**values, "grounded_confidence": float(grounded.confidence)}
+    flags = [*grounded.flags] + ([reply.note] if isinstance(reply, Rejected) else [])
+    if not ok and claim is None:  # neither reader found an answer
+        return grounded.model_copy(
+            update={"engine": "auto", "refused": True, "assertion": "abstain", "confidence": 0.0, "signals": signals}
+        )
+    confidence = (model or load_model(AUTO_MODEL_PATH, AUTO_FEATURES)).predict(values)
+    if ok and checked is not None:
+        chosen = checked.model_copy(update={"engine": "auto"})
+    else:  # the reply failed or refused: the grounded claim, said as a claim again
+        chosen = grounded.model_copy(update={"text": claim, "refused": False, "engine": "auto"})
+    said = settle(chosen, confidence, settings.sure_confidence, settings.likely_confidence, ceiling(agreed, ok))
+    if said.assertion == "abstain" and not said.citations:
+        said = said.model_copy(update={"text": abstention(list(evidence[:1])), "citations": list(evidence[:1])})
+    return said.model_copy(update={"signals": signals, "flags": flags})

@@ -105,7 +105,7 @@ class Actions:
             raise user_error(exc, "question rejected") from None
         history = history_messages(turns)
         shown = [*chat, {"role": "user", "content": render_user(question)}]
-        engine = prefs.get("engine") or self.settings.llm
+        engine = prefs.get("engine") or self.settings.engine
         yield "", [*shown, {"role": "assistant", "content": render_pending("", engine)}], turns, gr.skip(), gr.skip()
         text = ""
         answer: Answer | None = None

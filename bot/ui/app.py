@@ -55,8 +55,8 @@ def available_engines(settings: Settings) -> list[str]:
         engines.append("llamacpp")
     from bot.llm.local_model import installed
 
-    if settings.llm == "local" or installed():
-        engines.append("local")
+    if settings.llm in ("local", "auto") or installed():
+        engines = ["auto", *engines, "local"]
     return engines
 
 
@@ -89,7 +89,9 @@ def build_app(bot: Bot, concurrency: int | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="Document Q&A", analytics_enabled=False) as app:
         turns = gr.State([])
-        prefs = gr.State({"engine": settings.llm if settings.llm in engines else "grounded", "top_k": settings.top_k})
+        prefs = gr.State(
+            {"engine": settings.engine if settings.engine in engines else "grounded", "top_k": settings.top_k}
+        )
         pending_q = gr.State("")
         gr.Markdown(
             "## Document Q&A\nAnswers come only from the indexed documents; every answer cites the exact sentence "

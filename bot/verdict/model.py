@@ -55,8 +55,8 @@ class ConfidenceModel:
         }
 
 
-def parse_model(data: dict, where: str = "model") -> ConfidenceModel:
-    """Check and read a model's JSON form.
+def parse_model(data: dict, where: str = "model", features: tuple[str, ...] = FEATURES) -> ConfidenceModel:
+    """Check and read a model's JSON form (``features``: the list the code computes for it).
 
     Raises:
         ConfigError: If the format is unknown, a field is missing, or the feature list is not the one
@@ -66,11 +66,10 @@ def parse_model(data: dict, where: str = "model") -> ConfidenceModel:
     if data.get("format") != FORMAT:
         raise ConfigError(f"{where}: not a confidence model of format {FORMAT!r} (found {data.get('format')!r}).")
     try:
-        features = tuple(data["features"])
-        n = len(features)
+        n = len(data["features"])
         model = ConfidenceModel(
             version=str(data["version"]),
-            features=features,
+            features=tuple(data["features"]),
             mean=tuple(float(x) for x in data["mean"]),
             scale=tuple(float(x) or 1.0 for x in data["scale"]),
             coef=tuple(float(x) for x in data["coef"]),
@@ -79,9 +78,9 @@ def parse_model(data: dict, where: str = "model") -> ConfidenceModel:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: damaged confidence model ({type(exc).__name__}: {exc}).") from None
-    if features != FEATURES:
-        extra = [f for f in features if f not in FEATURES]
-        lacking = [f for f in FEATURES if f not in features]
+    if model.features != features:
+        extra = [f for f in model.features if f not in features]
+        lacking = [f for f in features if f not in model.features]
         detail = f"unknown {extra}, missing {lacking}" if extra or lacking else "same names, another order"
         raise ConfigError(
             f"{where}: its feature list does not match this code's ({detail}); retrain it with "
@@ -99,8 +98,8 @@ _LOADED: dict[Path, ConfidenceModel] = {}
 _LOCK = threading.Lock()
 
 
-def load_model(path: Path | None = None) -> ConfidenceModel:
-    """The confidence model (read and checked once per process).
+def load_model(path: Path | None = None, features: tuple[str, ...] = FEATURES) -> ConfidenceModel:
+    """The confidence model (read and checked once per process) - or another model file for ``features``.
 
     Raises:
         ConfigError: If the file is missing, not JSON, or does not match the features.
@@ -117,5 +116,5 @@ def load_model(path: Path | None = None) -> ConfidenceModel:
                 ) from None
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"The confidence model {path} cannot be read ({exc}).") from None
-            _LOADED[path] = parse_model(data, str(path))
+            _LOADED[path] = parse_model(data, str(path), features)
         return _LOADED[path]

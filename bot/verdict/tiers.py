@@ -128,7 +128,7 @@ def quote_refusal(text: str, citations: list[Citation]) -> str:
     return f"{text[: m.start()]}[{m.group(1)}]: “{excerpt(by_n[int(m.group(1))])}”."
 
 
-def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float) -> Answer:
+def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float, ceiling: Assertion = "sure") -> Answer:
     """Give an answer its confidence and tier, and say it the way that tier is said.
 
     A refusal without a claim (nothing found) keeps its words and is an abstention with confidence 0.
@@ -138,6 +138,7 @@ def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float) 
         confidence: The calibrated probability that the claim is right.
         sure_at: Confidence from which the claim is stated plainly.
         likely_at: Confidence from which the claim is given as a hedged guess.
+        ceiling: The best tier a rule allows (``likely``: never stated plainly, whatever the confidence).
 
     Returns:
         A copy with ``confidence``, ``assertion``, ``claim`` and ``text`` set.
@@ -148,6 +149,8 @@ def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float) 
         return answer.model_copy(update={"confidence": 0.0, "assertion": "abstain", "text": text})
     claim = answer.text
     level = tier(confidence, sure_at, likely_at)
+    if level == "sure" and ceiling != "sure":
+        level = ceiling
     if level == "sure":
         text = claim
     elif level == "likely":

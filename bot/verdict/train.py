@@ -26,6 +26,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,30 +46,59 @@ SETS: dict[str, tuple[str, str]] = {
     "batteries": ("evals/batteries_questions.jsonl", "evals/corpus_batteries"),
 }
 """The training sets (question file, documents), relative to the repository root."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one confidence model is trained from: its features, files, engine and the bot attribute it sets."""
+
+    features: tuple[str, ...]
+    data: Path
+    model: Path
+    command: str
+    engine: str
+    attr: str  # the Bot attribute that holds this model (set to a neutral model while collecting)
+    caps: dict[str, Any] = field(default_factory=dict)
+    keep: Any = None  # rows (features by name) the model ever sees at answer time; None: all
+
+
+GROUNDED = Spec(FEATURES, DATA_PATH, MODEL_PATH, COMMAND, "grounded", "confidence_model", CAP_RULES)
+"""The grounded engine's model (``model.json``)."""
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 """Inverse regularisation strengths tried by cross-validation."""
 FOLDS = 5
 
 
 # -- collect ----------------------------------------------------------------------------------------
-def collect_set(name: str, work: Path, quiet: bool = False, reports: Path | None = None) -> list[dict[str, Any]]:
-    """Ask one set's questions with the grounded engine and return its training rows (and write its report)."""
+def collect_set(
+    name: str,
+    work: Path,
+    quiet: bool = False,
+    reports: Path | None = None,
+    spec: Spec = GROUNDED,
+    half: int | None = None,
+) -> list[dict[str, Any]]:
+    """Ask one set's questions with the spec's engine and return its training rows (and write its report)."""
     from bot.evaluate.halves import MIN_DOCUMENTS, assign_halves, group_key
     from bot.evaluate.questions import load_questions
     from bot.evaluate.runner import run_eval
     from bot.service import Bot
     from bot.settings import load_settings
-    from bot.verdict import NEUTRAL
+    from bot.verdict.model import ConfidenceModel
 
     qfile, docs = SETS[name]
     questions = load_questions(ROOT / qfile)
-    settings = load_settings(docs_dir=ROOT / docs, index_dir=work / f"idx-{name}", llm="grounded")
+    settings = load_settings(docs_dir=ROOT / docs, index_dir=work / f"idx-{name}", llm=spec.engine)
     bot = Bot.open(settings)
-    bot.confidence_model = NEUTRAL  # the features do not depend on the model; the labels grade the claim
+    n = len(spec.features)
+    neutral = ConfidenceModel("neutral", spec.features, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0)
+    setattr(bot, spec.attr, neutral)  # the features do not depend on the model; the labels grade the claim
     halves = assign_halves(questions)
+    if half is not None:
+        questions = [q for q in questions if halves[q.id] == half]
     by_document = len({q.expected_sources[0] for q in questions if q.expected_sources}) >= MIN_DOCUMENTS
     rows = []
-    result = run_eval(questions, bot, engine="grounded")
+    result = run_eval(questions, bot, engine=spec.engine)
     if reports is not None:
         from bot.evaluate.report import write_outputs
 
@@ -77,8 +107,8 @@ def collect_set(name: str, work: Path, quiet: bool = False, reports: Path | None
         q = item.question
         signals = item.signals
         right = item.claim_right
-        if right is None or not signals:
-            continue  # nothing claimed (refused, or an error): the confidence is 0 by rule
+        if right is None or not signals or not any(f in signals for f in spec.features):
+            continue  # nothing claimed (refused, an error), or answered without this model (auto: grounded alone)
         rows.append(
             {
                 "set": name,
@@ -86,7 +116,7 @@ def collect_set(name: str, work: Path, quiet: bool = False, reports: Path | None
                 "group": group_key(q, by_document),
                 "half": halves[q.id],
                 "right": int(right),
-                "features": [signals.get(f, 0.0) for f in FEATURES],
+                "features": [signals.get(f, 0.0) for f in spec.features],
             }
         )
     if not quiet:
@@ -100,27 +130,29 @@ def collect(
     work: Path | None = None,
     quiet: bool = False,
     reports: Path | None = None,
+    spec: Spec = GROUNDED,
+    half: int | None = None,
 ) -> int:
     """Collect the rows of some sets into ``out`` (rows of other sets already there are kept)."""
     kept: list[dict[str, Any]] = []
     if out.exists() and set(sets) != set(SETS):
-        kept = [r for r in _read_rows(out) if r["set"] not in sets]  # other sets' rows stay
+        kept = [r for r in _read_rows(out, spec.features) if r["set"] not in sets]  # other sets' rows stay
     with tempfile.TemporaryDirectory(prefix="verdict-") as tmp:
         base = work or Path(tmp)
-        rows = [r for name in sets for r in collect_set(name, base, quiet, reports)]
+        rows = [r for name in sets for r in collect_set(name, base, quiet, reports, spec, half)]
     allrows = sorted(kept + rows, key=lambda r: (list(SETS).index(r["set"]), r["id"]))
     with out.open("w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"features": list(FEATURES)}) + "\n")
+        fh.write(json.dumps({"features": list(spec.features)}) + "\n")
         for r in allrows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     return len(rows)
 
 
-def _read_rows(path: Path) -> list[dict[str, Any]]:
+def _read_rows(path: Path, features: tuple[str, ...] = FEATURES) -> list[dict[str, Any]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     header = json.loads(lines[0])
-    if header.get("features") != list(FEATURES):
-        raise SystemExit(f"{path} was collected for other features; run `{COMMAND} collect` again.")
+    if header.get("features") != list(features):
+        raise SystemExit(f"{path} was collected for other features; run its training command's collect again.")
     return [json.loads(line) for line in lines[1:] if line.strip()]
 
 
@@ -137,14 +169,16 @@ def _ece(p: Sequence[float], y: Sequence[int], bins: int = 10) -> float:
     return err
 
 
-def fit(data: Path = DATA_PATH, out: Path = MODEL_PATH, half: int = 1) -> dict[str, Any]:
+def fit(data: Path = DATA_PATH, out: Path = MODEL_PATH, half: int = 1, spec: Spec = GROUNDED) -> dict[str, Any]:
     """Fit the model on one half of the collected rows and write it; returns the written JSON."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
-    rows = [r for r in _read_rows(data) if r["half"] == half]
+    rows = [r for r in _read_rows(data, spec.features) if r["half"] == half]
+    if spec.keep is not None:
+        rows = [r for r in rows if spec.keep(dict(zip(spec.features, r["features"], strict=True)))]
     x = np.array([r["features"] for r in rows], dtype=float)
     y = np.array([r["right"] for r in rows], dtype=int)
     groups = np.array([f"{r['set']}:{r['group']}" for r in rows])
@@ -166,8 +200,8 @@ def fit(data: Path = DATA_PATH, out: Path = MODEL_PATH, half: int = 1) -> dict[s
     loss, c, oof = best
     model = LogisticRegression(C=c, max_iter=2000).fit(z, y)
     caps = {}
-    for rule, marks in CAP_RULES.items():  # the right rate of the claims a rule marks, on the tuning half
-        idx = [i for i, r in enumerate(rows) if marks(dict(zip(FEATURES, r["features"], strict=True)))]
+    for rule, marks in spec.caps.items():  # the right rate of the claims a rule marks, on the tuning half
+        idx = [i for i, r in enumerate(rows) if marks(dict(zip(spec.features, r["features"], strict=True)))]
         if idx:
             caps[rule] = round(sum(int(y[i]) for i in idx) / len(idx), 4)
     by_set = {}
@@ -184,14 +218,14 @@ def fit(data: Path = DATA_PATH, out: Path = MODEL_PATH, half: int = 1) -> dict[s
     doc = {
         "format": FORMAT,
         "version": VERSION,
-        "features": list(FEATURES),
+        "features": list(spec.features),
         "mean": [round(float(v), 8) for v in mean],
         "scale": [round(float(v), 8) for v in scale],
         "coef": [round(float(v), 8) for v in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), 8),
         "caps": caps,
         "training": {
-            "command": COMMAND,
+            "command": spec.command,
             "data": str(data.relative_to(ROOT)) if data.is_relative_to(ROOT) else str(data),
             "data_sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
             "sets": list(SETS),
@@ -212,26 +246,26 @@ def fit(data: Path = DATA_PATH, out: Path = MODEL_PATH, half: int = 1) -> dict[s
     return doc
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, spec: Spec = GROUNDED) -> int:
     """The training command (see the module docstring)."""
     parser = argparse.ArgumentParser(
-        prog=COMMAND,
-        description="Collect training rows and fit the confidence model (bot/verdict/model.json).",
-        epilog="Examples:\n  python -m bot.verdict.train\n  python -m bot.verdict.train fit\n"
-        "  python -m bot.verdict.train collect --sets seed batteries",
+        prog=spec.command,
+        description=f"Collect training rows and fit the confidence model ({spec.model.name}).",
+        epilog=f"Examples:\n  {spec.command}\n  {spec.command} fit\n  {spec.command} collect --sets seed batteries",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("step", nargs="?", choices=("all", "collect", "fit"), default="all")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="sets to collect")
-    parser.add_argument("--data", type=Path, default=DATA_PATH, help="training rows (JSON lines)")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
+    parser.add_argument("--half", type=int, choices=(1, 2), default=None, help="collect only this half")
+    parser.add_argument("--data", type=Path, default=spec.data, help="training rows (JSON lines)")
+    parser.add_argument("--out", type=Path, default=spec.model, help="model file to write")
     parser.add_argument("--work", type=Path, default=None, help="folder for the indexes (default: a temp folder)")
     parser.add_argument("--reports", type=Path, default=None, help="also write each set's bot eval report here")
     args = parser.parse_args(argv)
     if args.step in ("all", "collect"):
-        collect(args.sets, args.data, args.work, reports=args.reports)
+        collect(args.sets, args.data, args.work, reports=args.reports, spec=spec, half=args.half)
     if args.step in ("all", "fit"):
-        doc = fit(args.data, args.out)
+        doc = fit(args.data, args.out, spec=spec)
         cv = doc["training"]["cross_validation"]
         print(f"wrote {args.out}: {doc['training']['rows']} rows, C={doc['training']['C']}, "
               f"out-of-fold AUROC {cv['auroc']}, ECE {cv['ece']}")  # fmt: skip
