@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in args.sets:
             questions, docs = SETS[name]
-            settings = Settings(docs_dir=docs, index_dir=work / f"idx-{name}")
+            settings = Settings(docs_dir=docs, index_dir=work / f"idx-{name}", llm=args.engine)
             store = Store.open(settings)
             sync_index(settings, store=store, embedder=embeddings)
             bot = Bot(settings, store=store, embeddings=embeddings)

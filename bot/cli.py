@@ -345,6 +345,7 @@ def eval_cmd(
     """
     from bot.errors import InputError
     from bot.evaluate import assign_halves, load_questions, run_eval, write_outputs
+    from bot.evaluate.console import gate_failures, summary_lines
 
     qs = load_questions(questions)  # a malformed set fails before the index and model load
     halves = assign_halves(qs)  # over the whole set, so a half or a sample keeps each question's half
@@ -361,53 +362,17 @@ def eval_cmd(
         result = run_eval(qs, bot, engine=settings.engine, progress=progress, halves=halves)
     out_dir = out or Path("eval-out") / questions.stem
     s = write_outputs(result, out_dir, title=questions.name)
-    ref, cs, rt, lat = s["refusal"], s["citation_support"], s["retrieval"], s["latency_ms"]
-
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.1%}"
-
-    typer.echo(f"Score: {s['passed']}/{s['questions']} = {s['score']:.1%} (engine {settings.engine})")
-    typer.echo(f"Correctness: {pct(s['correctness'])}; errors: {s['errors']}")
-    f1 = "n/a" if s["own_words_f1"] is None else f"{s['own_words_f1']:.3f}"
-    typer.echo(f"Own words: {pct(s['own_words'])}; quoted: {pct(s['quoted'])}; own-words F1: {f1}")
-    typer.echo(
-        f"Refusals: precision {pct(ref['precision'])} ({ref['true_refusals']}/{ref['refused']}), "
-        f"recall {pct(ref['recall'])} ({ref['true_refusals']}/{ref['expected']})"
-    )
-    typer.echo(f"Answers with unsupported numbers: {cs['unsupported_answers']} of {cs['answers']}")
-    mrr = "n/a" if rt["mrr"] is None else f"{rt['mrr']:.3f}"
-    typer.echo(f"Retrieval: hit rate {pct(rt['hit_rate'])} ({rt['hits']}/{rt['questions']}), MRR {mrr}")
-    if lat["p50"] is not None:
-        typer.echo(f"Latency: p50 {lat['p50']:,.0f} ms, p95 {lat['p95']:,.0f} ms")
-    t = s["trust"]
-    ece = "n/a" if t["reliability"]["ece"] is None else f"{t['reliability']['ece']:.3f}"
-    typer.echo(
-        f"Right {t['right']}, wrong {t['wrong']}, abstained {t['abstained']} of {t['questions']}: "
-        f"precision {pct(t['precision'])}, coverage {pct(t['coverage'])}, wrong rate {pct(t['wrong_rate'])}, "
-        f"right rate {pct(t['right_rate'])}; ECE {ece}"
-    )
-    if t.get("baseline"):
-        b = t["baseline"]
-        typer.echo(f'Baseline: "{b["answer"]}" to everything: {b["right"]} right of {b["questions"]}')
-    for name, h in s["halves"].items():
-        label = "tuning" if name == "1" else "held out"
-        typer.echo(
-            f"Half {name} ({label}): right {h['right']}, wrong {h['wrong']}, abstained {h['abstained']}; "
-            f"precision {pct(h['precision'])}, coverage {pct(h['coverage'])}, wrong rate {pct(h['wrong_rate'])}"
-        )
+    for line in summary_lines(s, settings.engine):
+        typer.echo(line)
     typer.echo(f"Report: {out_dir / 'report.md'}")
-    failed = []
-    if min_score is not None and s["score"] < min_score:
-        failed.append(f"Score {s['score']:.3f} is below --min-score {min_score:g}.")
-    if min_own_words is not None and s["own_words"] < min_own_words:
-        failed.append(f"Own-words score {s['own_words']:.3f} is below --min-own-words {min_own_words:g}.")
-    if min_precision is not None and (t["precision"] is None or t["precision"] < min_precision):
-        got = "n/a (nothing stated)" if t["precision"] is None else f"{t['precision']:.3f}"
-        failed.append(f"Precision {got} is below --min-precision {min_precision:g}.")
-    if max_wrong_rate is not None and (t["wrong_rate"] or 0.0) > max_wrong_rate:
-        failed.append(f"Wrong rate {t['wrong_rate']:.3f} is above --max-wrong-rate {max_wrong_rate:g}.")
-    if min_right is not None and (t["right_rate"] or 0.0) < min_right:
-        failed.append(f"Right rate {t['right_rate'] or 0.0:.3f} is below --min-right {min_right:g}.")
+    failed = gate_failures(
+        s,
+        min_score=min_score,
+        min_own_words=min_own_words,
+        min_precision=min_precision,
+        max_wrong_rate=max_wrong_rate,
+        min_right=min_right,
+    )
     for message in failed:
         _err(message)
     if failed:

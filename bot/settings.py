@@ -8,7 +8,6 @@ Nothing here acts on import: call :func:`load_settings` (or build
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -17,9 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_model_dir() -> Path:
-    """``$XDG_CACHE_HOME/docqa-bot/models`` or ``~/.cache/docqa-bot/models``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "docqa-bot" / "models"
+    """``$XDG_CACHE_HOME/docqa-bot/models`` or ``~/.cache/docqa-bot/models`` (:mod:`bot.llm.local_model` owns it)."""
+    from bot.llm.local_model import default_model_dir
+
+    return default_model_dir()
 
 
 class Settings(BaseSettings):
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(0, ge=0, le=256, description="CPU threads for local models (0 = all cores).")
     llm_timeout_s: float = Field(60.0, gt=0)
     sure_confidence: float = Field(
-        0.75, ge=0.0, le=1.0, description="Confidence from which an answer is stated plainly (tier 'sure')."
+        0.775, ge=0.0, le=1.0, description="Confidence from which an answer is stated plainly (tier 'sure')."
     )
     likely_confidence: float = Field(
         0.55, ge=0.0, le=1.0, description="Confidence from which an answer is given as a hedged guess ('likely')."

@@ -114,9 +114,8 @@ def installed(spec: ModelSpec = QWEN_CODER_1_5B) -> bool:
 
 def default_model_dir() -> Path:
     """The default ``BOT_MODEL_DIR``: ``$XDG_CACHE_HOME/docqa-bot/models`` or ``~/.cache/docqa-bot/models``."""
-    from bot.settings import _default_model_dir
-
-    return _default_model_dir()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "docqa-bot" / "models"
 
 
 def _stamp_path(path: Path) -> Path:

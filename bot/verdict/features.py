@@ -8,7 +8,6 @@ answer itself. The signals that separate right from wrong answers (measured on h
   word and name of the question, exactly or by lemma, weighted by rarity; and which rare ones are missing;
 * **margins** - the best candidate over the runner-up, the best sentence over the second;
 * **agreement** - whether the best sentence and the sentence the answer comes from are the same;
-* **type fit** - whether the answer is of the asked kind (a figure for "how many", a name for "who");
 * **arithmetic** - whether the question asks for a computation the answer did not make.
 
 Every value is bounded and cheap: the work is over the few sentences the answer rests on.
@@ -36,9 +35,6 @@ FEATURES: tuple[str, ...] = (
     "cand_score",
     "cand_margin",
     "cand_count",
-    "type_fit",
-    "answer_words",
-    "answer_echo",
     "arith_needed",
     "arith_done",
     "yes_no",
@@ -59,13 +55,7 @@ FEATURES: tuple[str, ...] = (
     "proximity",
     "echoed_elsewhere",
     "claim_dense",
-    "answer_name",
-    "answer_number",
     "history",
-    "kind_name",
-    "kind_quantity",
-    "kind_phrase",
-    "head_in_claim",
     "claim_yes",
     "period_far",
     "bare_followup",
@@ -144,22 +134,6 @@ def _claim_sentence(w: Any, answer: Answer) -> Any:
         if (r.source, r.start, r.end) == (first.source, first.start, first.end):
             return s
     return None
-
-
-def _type_fit(w: Any, answer: Answer) -> float:
-    """Whether the answer is of the asked kind: a figure for a number, a name for who/where, a date for when."""
-    q = w.q
-    own = _own(answer.text)
-    has_digit = bool(re.search(r"\d", own))
-    c = w.claim
-    if q.numeric:
-        return float(has_digit or (c is not None and c.kind == "quantity"))
-    if q.atype in ("date", "time"):
-        return float(has_digit or (c is not None and c.kind == "quantity"))
-    if q.atype in ("person", "place", "name"):
-        caps = [t for t in _WORD.findall(own) if t[:1].isupper()]
-        return float(bool(caps) or (c is not None and c.kind == "name"))
-    return 1.0
 
 
 NEAR_MISS_MEANING = 0.4
@@ -247,19 +221,6 @@ def _window_support(w: Any) -> tuple[float, float]:
     total = sum(weights.get(t.key, 0.5) for t in own)
     share = sum(weights.get(t.key, 0.5) for t in own if t.key in near) / total if total else 0.0
     return share, proximity(i, j, anchors(q, c.sentence), q, c.sentence)
-
-
-def _head_in(w: Any) -> bool:
-    """Whether the noun the question asks about is the stated span's own ("Four states" for "how many states")."""
-    from bot.language.tokens import key
-
-    head = w.q.head
-    if not head:
-        return False
-    c = w.claim
-    toks = c.sentence.parsed.tokens
-    after = [t for t in toks if t.start >= c.start][: len(c.text.split()) + 2]
-    return any(t.key == key(head) for t in after)
 
 
 def _period_far(w: Any) -> float:
@@ -355,14 +316,6 @@ def extract(outcome: Any, idf: Callable[[str], float] | None = None) -> dict[str
         f["cand_margin"] = best.score - other if other is not None else 0.5
         f["cand_count"] = math.log1p(len(found)) / 3.0
     own = _own(answer.text)
-    words = _WORD.findall(own)
-    f["answer_words"] = math.log1p(len(words)) / 3.0
-    if words:
-        from bot.language.tokens import key
-
-        qkeys = q.all_keys
-        f["answer_echo"] = sum(key(wd.lower()) in qkeys for wd in words) / len(words)
-    f["type_fit"] = _type_fit(w, answer)
     computed = bool(answer.tool_calls) or w.path in ("compute", "derived", "count_list")
     from bot.engine.operations import parse_operation
 
@@ -385,14 +338,8 @@ def extract(outcome: Any, idf: Callable[[str], float] | None = None) -> dict[str
     f["bare_followup"] = float(bool(w.resolved.followup) and len(_WORD.findall(w.asked)) <= 3)
     f["q_names"] = min(len(q.names), 4) / 4.0
     f["history"] = float(w.resolved.previous is not None)
-    f["answer_name"] = float(any(t[:1].isupper() for t in words[1:]) or (bool(words) and words[0].isupper()))
-    f["answer_number"] = float(bool(re.search(r"\d", own)))
     f["claim_yes"] = float(w.path == "yesno" and own.strip().lower().startswith("yes"))
     if w.claim is not None:
-        f["kind_name"] = float(w.claim.kind == "name")
-        f["kind_quantity"] = float(w.claim.kind == "quantity")
-        f["kind_phrase"] = float(w.claim.kind == "phrase")
-        f["head_in_claim"] = float(_head_in(w))
         f["window_support"], f["proximity"] = _window_support(w)
         f["period_far"] = _period_far(w)
         f["alt_agree"] = _alt_agree(w)

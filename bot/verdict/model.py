@@ -111,8 +111,9 @@ def load_model(path: Path | None = None, features: tuple[str, ...] = FEATURES) -
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except FileNotFoundError:
+                trainer = "bot.verdict.train_auto" if features != FEATURES else "bot.verdict.train"
                 raise ConfigError(
-                    f"The confidence model {path} is missing; rebuild it with `python -m bot.verdict.train`."
+                    f"The confidence model {path} is missing; rebuild it with `python -m {trainer}`."
                 ) from None
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"The confidence model {path} cannot be read ({exc}).") from None
