@@ -124,7 +124,7 @@ def open_bot(settings: Settings, quiet: bool = False, summary: bool = True, inde
             notes about the index are shown; other commands only warn about files skipped for a new
             reason since the last run.
     """
-    from bot.embed import MiniLMEmbeddings
+    from bot.embed import MiniLMEncoder
     from bot.indexer import sync_index
     from bot.service import Bot
     from bot.store import Store
@@ -132,7 +132,7 @@ def open_bot(settings: Settings, quiet: bool = False, summary: bool = True, inde
     # The bar is drawn only on a terminal: piped, rich would print its final frame as an extra line.
     with rich_progress(quiet or not sys.stderr.isatty()) as progress:
         store = Store.open(settings)
-        embeddings = MiniLMEmbeddings(settings.embed_batch_size)
+        embeddings = MiniLMEncoder.from_settings(settings)
         report = sync_index(
             settings,
             store=store,
@@ -187,7 +187,7 @@ def search_cmd(
       bot search "stake" -k 2 --json
     """
     settings = settings_from(docs, index)
-    docs_found = open_bot(settings, quiet=True).retriever.invoke(query, k=k or settings.top_k)
+    docs_found = open_bot(settings, quiet=True).hybrid.search(query, k=k or settings.top_k)
     if as_json:
         typer.echo(
             json.dumps([{"text": d.page_content, **d.metadata} for d in docs_found], indent=2, ensure_ascii=False)
@@ -227,13 +227,15 @@ def ask_cmd(
     if as_json:
         typer.echo(answer.model_dump_json(indent=2))
         return
-    typer.echo(answer.text)
+    from bot.safe_text import shown_name, terminal_safe
     from bot.verdict.tiers import tier_line
 
+    typer.echo(terminal_safe(answer.text))  # no control character from a document reaches the terminal
     typer.echo(tier_line(answer))
     for c in answer.citations:
         if f"[{c.n}] “" not in answer.text:
-            typer.echo(f"[{c.n}] {c.source}:{c.start}-{c.end} “{c.quote}”")
+            quote = terminal_safe(c.quote, one_line=True)
+            typer.echo(f"[{c.n}] {shown_name(c.source)}:{c.start}-{c.end} “{quote}”")
     if answer.flags:
         _err("Note: " + "; ".join(answer.flags))
 

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.embed import MiniLMEmbeddings
+from bot.embed import MiniLMEncoder
 from bot.errors import BotError, DocumentError, InputError
-from bot.load import LoadedDocument, check_docs_dir, discover, file_sha256, load_document
+from bot.load import LoadedDocument, check_docs_dir, discover, file_sha256, index_inside_docs, load_document
 from bot.models import Chunk, Fact
 from bot.sentences import SentenceRecord, document_sentences
 from bot.settings import Settings
@@ -34,7 +34,7 @@ ProgressFn = Callable[[int, int, str], None]
 WarnFn = Callable[[str], None]
 
 _COMMIT_CHUNKS = 256  # chunks and sentences embedded per commit batch
-FACTS_VERSION = "q2"  # sentences and facts as the answer engine reads them; a change re-indexes
+FACTS_VERSION = "q3"  # sentences and facts as the engine reads them (q3: controls masked); a change re-indexes
 
 
 @dataclass
@@ -100,7 +100,7 @@ def doc_roots(settings: Settings) -> list[tuple[Path, str]]:
 def sync_index(
     settings: Settings,
     store: Store | None = None,
-    embedder: MiniLMEmbeddings | None = None,
+    embedder: MiniLMEncoder | None = None,
     progress: ProgressFn | None = None,
     warn: WarnFn | None = None,
     repeat_warnings: bool = True,
@@ -128,14 +128,19 @@ def sync_index(
     t0 = time.perf_counter()
     warn = warn or (lambda _msg: None)
     check_docs_dir(settings.docs_dir)
+    nested = index_inside_docs(settings.docs_dir, settings.index_dir)
     report = IndexReport()
     with writer_lock(settings):
         store = store or Store.open(settings)
         store.verify()
         report.notes = list(store.notes)
+        if nested:
+            report.notes.append(
+                f"The index folder {settings.index_dir} is inside the docs folder; its files are not indexed."
+            )
         records = store.doc_records()
         links: list[tuple[str, str]] = []
-        found = list(discover(doc_roots(settings), skipped=links))
+        found = list(discover(doc_roots(settings), skipped=links, exclude=[settings.index_dir] if nested else []))
         report.files = len(found) + len(links)
         previous = _read_skipped(settings)
         seen: dict[str, list[Any]] = {}
@@ -173,9 +178,7 @@ def sync_index(
             raise InputError(f"No readable documents in {settings.docs_dir}; nothing was indexed.")
         for source in report.removed:
             store.delete_source(source)
-        _index_documents(
-            store, todo, settings, embedder or MiniLMEmbeddings(settings.embed_batch_size), progress, report
-        )
+        _index_documents(store, todo, settings, embedder or MiniLMEncoder.from_settings(settings), progress, report)
         records = store.doc_records()
         report.chunks = sum(r.chunks for r in records.values())
         report.facts = sum(r.facts for r in records.values())
@@ -188,7 +191,7 @@ def _index_documents(
     store: Store,
     docs: list[LoadedDocument],
     settings: Settings,
-    embedder: MiniLMEmbeddings,
+    embedder: MiniLMEncoder,
     progress: ProgressFn | None,
     report: IndexReport,
 ) -> None:

@@ -7,7 +7,11 @@ reduced to its visible text with BeautifulSoup and PDF to its page text with
 pypdf; for those formats offsets refer to the extracted text.
 
 Only files inside the folder are read: a link (to a file or a folder) whose
-target lies outside it is skipped with a reason, never followed.
+target lies outside it is skipped with a reason, never followed; so is a file
+whose name is not valid UTF-8 or holds a control character, and an index folder
+kept inside the docs folder is not read at all. Control characters and terminal
+escape sequences in a text are replaced by as many spaces (:mod:`bot.safe_text`),
+so offsets stay exact and no escape sequence becomes a number or a name.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import DocumentError, InputError
+from bot.errors import ConfigError, DocumentError, InputError
+from bot.safe_text import mask_controls, name_problem, shown_name
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -49,9 +54,11 @@ class LoadedDocument:
 
 
 def discover(
-    roots: Iterable[tuple[Path, str]], skipped: list[tuple[str, str]] | None = None
+    roots: Iterable[tuple[Path, str]],
+    skipped: list[tuple[str, str]] | None = None,
+    exclude: Iterable[Path] = (),
 ) -> Iterator[tuple[str, Path]]:
-    """Yield ``(source, path)`` for every file under the given roots, sorted.
+    r"""Yield ``(source, path)`` for every file under the given roots, sorted.
 
     Links are resolved: a link to a file inside its root is read like a file; a link whose target
     is outside the root (or missing) is not yielded but reported in ``skipped``; links to folders
@@ -60,13 +67,16 @@ def discover(
     Args:
         roots: ``(folder, prefix)`` pairs; ``prefix`` is prepended to the source
             names found in that folder (``""`` for the main docs folder).
-        skipped: Receives ``(source, reason)`` for each link that is not followed.
+        skipped: Receives ``(source, reason)`` for each link that is not followed and each file whose
+            name cannot be indexed (shown escaped: ``bad\xff.txt``).
+        exclude: Folders never read (the index folder, when it lies inside the docs folder).
 
     Yields:
         Source name and path of each regular, non-hidden file (any suffix;
         unsupported ones are reported by :func:`load_document`).
 
     """
+    excluded = {p.resolve() for p in exclude}
     for root, prefix in roots:
         if not root.is_dir():
             continue
@@ -74,7 +84,7 @@ def discover(
         found: list[tuple[str, Path]] = []
         for folder, dirnames, filenames in os.walk(root, followlinks=False):
             here = Path(folder)
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded)
             for name in dirnames:
                 path = here / name
                 if path.is_symlink():
@@ -86,6 +96,11 @@ def discover(
                     continue
                 path = here / name
                 source = prefix + path.relative_to(root).as_posix()
+                bad_name = name_problem(source)
+                if bad_name:
+                    if skipped is not None:
+                        skipped.append((shown_name(source), bad_name))
+                    continue
                 if path.is_symlink():
                     reason = _link_problem(path, base, "file")
                     if reason:
@@ -130,6 +145,22 @@ def check_docs_dir(docs_dir: Path) -> None:
         raise InputError(f"Docs folder {docs_dir} is not a folder.")
 
 
+def index_inside_docs(docs_dir: Path, index_dir: Path) -> bool:
+    """Whether the index folder lies inside the docs folder (its files are then never read as documents).
+
+    Raises:
+        ConfigError: If the index folder is the docs folder itself.
+
+    """
+    docs, index = docs_dir.expanduser().resolve(), index_dir.expanduser().resolve()
+    if docs == index:
+        raise ConfigError(
+            f"The index folder {index_dir} is the docs folder itself; keep the index in a folder of its own "
+            "(--index or BOT_INDEX_DIR)."
+        )
+    return index.is_relative_to(docs)
+
+
 def file_sha256(path: Path) -> str:
     """Return the hex SHA-256 of a file's bytes."""
     h = hashlib.sha256()
@@ -172,6 +203,7 @@ def load_document(source: str, path: Path, max_bytes: int | None = None) -> Load
         text = _decode(data)
         if suffix in HTML_SUFFIXES:
             text = _html_text(text)
+    text = mask_controls(text)
     if not text.strip():
         raise DocumentError("empty (no text)")
     return LoadedDocument(source=source, path=path, text=text, sha256=hashlib.sha256(data).hexdigest())
@@ -203,12 +235,31 @@ def _decode(data: bytes) -> str:
                     f"at offset {exc.start}); convert it to UTF-8"
                 ) from None
     if b"\x00" in data[:8192]:
-        raise DocumentError("binary file (contains NUL bytes)")
+        raise DocumentError(_without_bom(data) or "binary file (contains NUL bytes)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not UTF-8 (invalid byte at offset {exc.start}); convert it to UTF-8") from None
     return text
+
+
+def _without_bom(data: bytes) -> str | None:
+    """What a file with NUL bytes is when it is UTF-16 or UTF-32 text without a byte-order mark (else None)."""
+    head = data[:8192]
+    for width, label in ((4, "UTF-32"), (2, "UTF-16")):
+        usable = head[: len(head) - len(head) % width]
+        for order, codec in (("little-endian", "le"), ("big-endian", "be")):
+            try:
+                text = usable.decode(f"{label.lower()}-{codec}")
+            except UnicodeDecodeError:
+                continue
+            printable = sum(ch.isprintable() or ch in "\t\n\r" for ch in text)
+            if text and printable >= 0.95 * len(text) and sum(ch.isascii() for ch in text) >= 0.5 * len(text):
+                return (
+                    f"{label} text ({order}) without a byte-order mark; save it as UTF-8 "
+                    f"(or as {label} with a byte-order mark)"
+                )
+    return None
 
 
 def _html_text(html: str) -> str:

@@ -17,17 +17,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.embed import MiniLMEmbeddings
+from bot.embed import MiniLMEncoder
 from bot.errors import InputError
 from bot.history import check_history
+from bot.hybrid import HybridSearch
 from bot.indexer import IndexReport, ProgressFn, WarnFn, sync_index
 from bot.models import Answer, Fact
-from bot.retrieve import HybridRetriever
 from bot.settings import Settings
 from bot.store import DocRecord, Store
 
 if TYPE_CHECKING:
     from bot.engine.index import StoreIndex
+    from bot.retrieve import HybridRetriever
 
 History = Sequence[str | Mapping[str, Any]]
 """Earlier turns: plain strings are user questions; mappings are chat messages
@@ -44,9 +45,7 @@ class Bot:
         >>> b.ask("How many vehicles were delivered in November?").text  # doctest: +SKIP
     """
 
-    def __init__(
-        self, settings: Settings, store: Store | None = None, embeddings: MiniLMEmbeddings | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None, embeddings: MiniLMEncoder | None = None) -> None:
         """Wrap an existing index (see :meth:`open` to build/update it first).
 
         Args:
@@ -56,7 +55,7 @@ class Bot:
         """
         self.settings = settings
         self.store = store or Store.open(settings, create=False)
-        self.embeddings = embeddings or MiniLMEmbeddings(settings.embed_batch_size)
+        self.embeddings = embeddings or MiniLMEncoder.from_settings(settings)
         self._lock = threading.RLock()
         self._facts: list[Fact] | None = None
         self._facts_fp: Any = None
@@ -67,25 +66,30 @@ class Bot:
     def open(cls, settings: Settings, progress: ProgressFn | None = None, warn: WarnFn | None = None) -> Bot:
         """Build or update the index of ``settings.docs_dir``, then return a bot over it."""
         store = Store.open(settings)
-        embeddings = MiniLMEmbeddings(settings.embed_batch_size)
+        embeddings = MiniLMEncoder.from_settings(settings)
         bot = cls(settings, store, embeddings)
         bot.last_report = sync_index(settings, store=store, embedder=embeddings, progress=progress, warn=warn)
         return bot
 
     # -- resources ---------------------------------------------------------
     @cached_property
+    def hybrid(self) -> HybridSearch:
+        """The hybrid dense + keyword search over this index (what the engine uses)."""
+        return HybridSearch(self.store, self.embeddings, k=self.settings.top_k, fetch_k=self.settings.fetch_k)
+
+    @cached_property
     def retriever(self) -> HybridRetriever:
-        """The hybrid retriever over this index."""
-        return HybridRetriever(
-            store=self.store, embeddings=self.embeddings, k=self.settings.top_k, fetch_k=self.settings.fetch_k
-        )
+        """The hybrid search as a LangChain retriever (imports LangChain's retriever machinery on first use)."""
+        from bot.retrieve import HybridRetriever
+
+        return HybridRetriever.over(self.hybrid)
 
     @cached_property
     def engine_index(self) -> StoreIndex:
         """The index as the answer engine sees it."""
         from bot.engine.index import StoreIndex
 
-        return StoreIndex(self.store, self.retriever)
+        return StoreIndex(self.store, self.hybrid)
 
     def facts(self) -> list[Fact]:
         """All numeric facts of the index (cached until the index changes)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(1, ge=0, le=5, description="Sentences repeated between neighbouring chunks.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped when indexing.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
+    embedder: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="How the embedding model runs: onnx (ONNX Runtime, no torch; exported once into "
+        "BOT_MODEL_DIR/onnx) or torch (sentence-transformers); both give the same vectors.",
+    )
 
     # Retrieval
     top_k: int = Field(4, ge=1, le=50, description="Chunks returned by the retriever.")
@@ -100,6 +105,14 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _index_apart(self) -> Settings:
+        """The index needs a folder of its own: as the docs folder, its files would be read as documents."""
+        from bot.load import index_inside_docs
+
+        index_inside_docs(self.docs_dir, self.index_dir)  # raises ConfigError when they are one folder
+        return self
 
     @property
     def engine(self) -> str:

@@ -29,6 +29,18 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _onnx_model_exported() -> None:
+    """The ONNX copy of the embedding model exists before any test runs (exported once per machine).
+
+    Otherwise the first ``bot`` subprocess of a fresh machine would export it and print the one-time
+    message, which tests of the CLI's one-line stderr would read as an extra line.
+    """
+    from bot.onnx_embed import ensure_onnx
+
+    ensure_onnx()
+
+
 @pytest.fixture(scope="session")
 def embeddings():
     """The real all-MiniLM-L6-v2 model, loaded once per test session."""

@@ -104,11 +104,15 @@ def test_a_very_sure_grounded_answer_skips_the_reader(seed_bot: Any, monkeypatch
 def test_seed_questions_of_the_issue(seed_bot: Any) -> None:
     qijing = seed_bot.ask("Who is Huawei partnering with on Qijing?", engine="auto")
     tier_words(qijing)
-    assert qijing.assertion == "sure" and "GAC" in qijing.text.split("[")[0], qijing.text
+    # The bundled reader answers "Changan [4]" here; the content check rejects it, so the grounded "GAC" is
+    # no longer confirmed: it may be hedged or withheld, but never replaced by another company.
+    if qijing.assertion != "abstain":
+        assert "GAC" in qijing.claim and "Changan" not in qijing.claim, qijing.text
+    assert "Changan" not in qijing.text.split("“")[0], qijing.text
     together = seed_bot.ask("What percent of Yinwang do Changan and Seres own together?", engine="auto")
     tier_words(together)
-    if together.assertion != "abstain":
-        assert "20 percent" in together.text.split("“")[0], together.text
+    if together.assertion != "abstain":  # a computed value keeps its formula when both readers agree
+        assert together.text.split("“")[0].startswith("20 percent: Changan 10 percent + Seres 10 percent"), together
     nio = seed_bot.ask("How many vehicles did Nio deliver in November?", engine="auto")
     assert nio.refused and nio.claim is None and nio.text.startswith("The documents do not say"), nio.text
 
@@ -120,7 +124,10 @@ def test_two_ui_sessions_get_their_own_auto_answers(seed_bot: Any) -> None:
 
     actions = Actions(seed_bot)
     prefs = {"engine": "auto", "top_k": 4}
-    questions = ["Who is Huawei partnering with on Qijing?", "What stake did Changan take in Yinwang?"]
+    questions = [
+        "Which company manages investment in the Yijing partnership?",
+        "What percent of Yinwang do Changan and Seres own together?",
+    ]
 
     def session(question: str) -> tuple[str, dict[str, Any]]:
         *_, last = actions.respond(question, [], [], prefs)
@@ -129,5 +136,6 @@ def test_two_ui_sessions_get_their_own_auto_answers(seed_bot: Any) -> None:
     with ThreadPoolExecutor(2) as pool:
         results = dict(pool.map(session, questions))
     assert all(a["question"] == q and a["engine"].startswith("auto") for q, a in results.items())
-    assert "GAC" in results[questions[0]]["claim"] and "GAC" not in (results[questions[1]]["claim"] or "")
-    assert "10" in (results[questions[1]]["claim"] or results[questions[1]]["text"])
+    first, second = (results[q]["claim"] or results[q]["text"] for q in questions)
+    assert "Dongfeng" in first and "20 percent" not in first, first
+    assert "20 percent" in second and "Dongfeng" not in second, second

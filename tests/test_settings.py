@@ -33,7 +33,9 @@ def test_env_vars_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_dotenv_is_read_and_env_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # conftest chdirs every test into its tmp_path, so this is the working directory's .env
+    # conftest chdirs every test into its tmp_path, so this is the working directory's .env; it also sets
+    # BOT_LLM=grounded in the environment (which would beat .env), so drop that here
+    monkeypatch.delenv("BOT_LLM", raising=False)
     (tmp_path / ".env").write_text("BOT_TOP_K=9\nBOT_INDEX_DIR=from-dotenv\nBOT_LLM=openai\nOTHER=ignored\n")
     s = load_settings()
     assert s.top_k == 9 and s.index_dir == Path("from-dotenv") and s.llm == "openai"

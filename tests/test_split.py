@@ -9,7 +9,8 @@ import pytest
 from conftest import SEED_FILE
 
 from bot.load import load_document
-from bot.split import SentenceTextSplitter, chunk_spans, sentence_spans, split_document
+from bot.split import chunk_spans, sentence_spans, split_document
+from bot.splitter import SentenceTextSplitter
 
 LONG_SENTENCE = (
     "The committee reviewed "

@@ -36,6 +36,8 @@ def free_port() -> int:
 def server_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "GRADIO_"))}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    # the grounded engine unless a test names another (with the local model installed the default is ``auto``)
+    env.update(BOT_LLM="grounded")
     env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **extra)
     return env
 

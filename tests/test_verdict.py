@@ -69,6 +69,26 @@ def test_fit_reproduces_the_shipped_model(tmp_path: Path) -> None:
     assert again == shipped
 
 
+def test_fit_reproduces_the_shipped_auto_model(tmp_path: Path) -> None:
+    """The auto engine's combined model: its fit step on the rows shipped beside it writes the same file."""
+    from bot.verdict.combine import AUTO_MODEL_PATH
+    from bot.verdict.train import fit
+    from bot.verdict.train_auto import AUTO
+
+    out = tmp_path / "model_auto.json"
+    fit(AUTO.data, out, spec=AUTO)
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(AUTO_MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def test_a_collect_limit_spreads_over_the_whole_set() -> None:
+    from bot.verdict.train import spread
+
+    items = list(range(90))
+    assert spread(items, None) == items and spread(items, 90) == items and spread(items, 200) == items
+    picked = spread(items, 36)
+    assert picked == list(range(0, 90, 3)) and len(picked) <= 36 and picked[-1] >= 80  # reaches the end
+
+
 @pytest.mark.slow
 def test_collect_reproduces_the_shipped_rows(tmp_path: Path) -> None:
     """The collect step, run again on one set (the batteries corpus), gives the rows the model was trained on."""

@@ -15,6 +15,7 @@ from typing import Any
 from bot.engine import compute, summary
 from bot.engine.conversation import resolve
 from bot.engine.decide import MIN_SENTENCE, judge
+from bot.engine.disagree import disagreement, rivals
 from bot.engine.disfluency import corrected
 from bot.engine.evidence import Sentence, gather
 from bot.engine.explain import (
@@ -196,6 +197,9 @@ def _answer(w: Work) -> Answer:
         best = date_range(best)
     elif best.kind == "quantity" and best.quantity is not None and best.quantity.kind in ("count", "duration"):
         best = number_range(best)  # "six to nine months", not "nine months"
+    others = rivals(q, best, found)
+    if others:  # another document gives another value for the same thing: say both
+        return disagreement(w, best, others)
     cited = [best.sentence, top[0]] if named is not None and best is named else [best.sentence]
     w.state(claim=best)
     return w.answer(span_answer(best.text, w.cites.marks(cited)))

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.hybrid import HybridSearch
 from bot.language.tokens import STOPWORDS, tokenize
-from bot.retrieve import HybridRetriever
 from bot.sentences import SentenceRecord
 from bot.store import Store
 
@@ -73,9 +73,9 @@ class IndexView(Protocol):
 
 
 class StoreIndex:
-    """:class:`IndexView` over a :class:`Store` and its :class:`HybridRetriever`."""
+    """:class:`IndexView` over a :class:`Store` and its :class:`~bot.hybrid.HybridSearch`."""
 
-    def __init__(self, store: Store, retriever: HybridRetriever) -> None:
+    def __init__(self, store: Store, retriever: HybridSearch) -> None:
         """Wrap an open store and its retriever."""
         self.store = store
         self.retriever = retriever

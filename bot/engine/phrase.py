@@ -7,6 +7,7 @@ into the citations (the UI's Sources panel, the CLI's source list), never into t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.engine.evidence import Sentence
@@ -39,6 +40,9 @@ class Cites:
         return "".join(f"[{n}]" for n in nums)
 
 
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
 def sentence_case(text: str) -> str:
     """Capitalise the first letter (leave the rest as written)."""
     text = text.strip()
@@ -53,7 +57,7 @@ def finish(text: str, marks: str) -> str:
 
 def span_answer(span: str, marks: str) -> str:
     """A short answer that is a span of the evidence ("Condé Nast [1].")."""
-    text = span.strip(" ,;:")
+    text = _SPACES.sub(" ", span).strip(" ,;:")  # a run of spaces (a masked escape sequence) reads as one
     if text.count('"') % 2 or text.count("“") != text.count("”"):
         text = text.strip('"“”')  # a quote the span cut in two
     elif text[:1] in '"“' and text[-1:] in '"”' and text.count('"') + text.count("“") <= 2:

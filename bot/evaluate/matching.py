@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.evaluate.questions import Question
-from bot.retrieve import stem
+from bot.hybrid import stem
 
 REL_TOL = 0.01
 """Relative tolerance when comparing numbers (on top of the rounding the writer used)."""

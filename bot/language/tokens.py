@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.retrieve import stem
+from bot.hybrid import stem
 
 _STOPWORD_TEXT = """
 a an the and or but nor if then else of to in on at by for with from as into onto upon about above below
@@ -98,9 +98,9 @@ class Token:
 
 @lru_cache(maxsize=65536)
 def _lookup(low: str) -> tuple[str, frozenset[str]]:
-    from lemminflect import getAllLemmas
+    from bot.language.lexicon import all_lemmas
 
-    found = getAllLemmas(low)
+    found = all_lemmas(low)
     if not found:
         return low, frozenset()
     for upos in ("VERB", "NOUN", "ADJ", "ADV", "AUX", "PROPN"):

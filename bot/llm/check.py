@@ -271,7 +271,7 @@ _QUESTION_WORDS = frozenset(_QUESTION_WORD_LIST.split())
 
 
 def _coverage(question: str, quotes: list[str]) -> float:
-    from bot.retrieve import stem, tokenize
+    from bot.hybrid import stem, tokenize
 
     asked = set(tokenize(question)) - {stem(w) for w in _QUESTION_WORDS}
     if not asked:

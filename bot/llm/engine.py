@@ -6,6 +6,9 @@
 * ``openai`` / ``llamacpp`` - a chat model that retrieves and calls the numeric tools itself
   (:mod:`bot.llm.toolloop`).
 
+When the grounded evidence disagrees (different documents, different values for the same thing), every
+engine's answer is the grounded one that says so (:mod:`bot.engine.disagree`), at most ``likely``.
+
 Every engine yields text pieces, then the final :class:`~bot.models.Answer`, concluded by one rule
 (:func:`bot.llm.verdict.conclude`): after a failed check it is the grounded answer when that one is sure
 (``<engine>→grounded (<reason>)``), else an abstention quoting the closest passage
@@ -63,10 +66,13 @@ def generate_answer(
         BackendError: If the engine is unknown or misconfigured (no endpoint, missing model or package).
 
     """
+    assessed = grounded if isinstance(grounded, Answer) else grounded.answer
+    if assessed.kind == "disagreement":  # the documents disagree: no reader may pick one value and be sure of it
+        yield assessed.model_copy(update={"engine": f"{engine} (grounded: the documents disagree)"})
+        return
     if engine == "auto" and model is None:
         from bot.verdict.combine import grounded_alone
 
-        assessed = grounded if isinstance(grounded, Answer) else grounded.answer
         if grounded_alone(assessed):  # the reader would only cost seconds
             yield assessed.model_copy(update={"engine": "auto (grounded alone)"})
             return

@@ -107,7 +107,7 @@ _LEADS_BACK = re.compile(r"^(?:it|its|he|his|she|her|they|their|this|that|these|
 
 def _best_sentences(bot: BotView, query: str, top_k: int, n: int, taken: list[Citation]) -> list[Citation]:
     """The sentences of the top chunks closest to the query (by meaning and shared words), best first."""
-    from bot.retrieve import tokenize
+    from bot.hybrid import tokenize
     from bot.split import sentence_spans
 
     try:

@@ -88,7 +88,7 @@ def default_tools(bot: BotView) -> list[BaseTool]:
 def citation_for(src: Source, answer: str) -> Citation:
     """Cite the sentence of the chunk that best matches the answer sentences carrying its marker."""
     from bot.guard import extract_numbers
-    from bot.retrieve import tokenize
+    from bot.hybrid import tokenize
     from bot.split import sentence_spans
 
     claims = " ".join(s for s in re.split(r"(?<=[.!?])\s+", answer) if f"[{src.n}]" in s) or answer

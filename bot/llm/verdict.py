@@ -192,7 +192,8 @@ def conclude_auto(
 ) -> Answer:
     """The ``auto`` engine's answer: the grounded answer and the reader's reply checked against each other.
 
-    Both agree and the reply passed its checks: the reply, as sure as the combined model says. Only one has a
+    Both agree and the reply passed its checks: the reply (the grounded wording when the value is computed, so
+    its formula shows), as sure as the combined model says. Only one has a
     verified answer, or they disagree: the better-supported one, at best hedged (``likely``). Neither: the
     grounded refusal, or an abstention that quotes the closest passage.
 
@@ -222,7 +223,10 @@ def conclude_auto(
             update={"engine": "auto", "refused": True, "assertion": "abstain", "confidence": 0.0, "signals": signals}
         )
     confidence = (model or load_model(AUTO_MODEL_PATH, AUTO_FEATURES)).predict(values)
-    if ok and checked is not None:
+    if agreed and claim is not None and grounded.kind == "derived":
+        # both found the same computed value: the grounded wording shows its formula and operands
+        chosen = grounded.model_copy(update={"text": claim, "refused": False, "engine": "auto"})
+    elif ok and checked is not None:
         chosen = checked.model_copy(update={"engine": "auto"})
     else:  # the reply failed or refused: the grounded claim, said as a claim again
         chosen = grounded.model_copy(update={"text": claim, "refused": False, "engine": "auto"})

@@ -99,10 +99,15 @@ class Actions:
         """
         chat = list(chat or [])
         turns = list(turns or [])
+        if not (message or "").strip():  # Ask on an empty box does nothing: no message, no error state
+            yield (gr.skip(),) * 5
+            return
         try:
-            question = self.bot.check_question(message or "")
-        except BotError as exc:
-            raise user_error(exc, "question rejected") from None
+            question = self.bot.check_question(message)
+        except BotError as exc:  # one message; the chat, the sources and the box keep what they had
+            gr.Warning(user_error(exc, "question rejected").message)
+            yield (gr.skip(),) * 5
+            return
         history = history_messages(turns)
         shown = [*chat, {"role": "user", "content": render_user(question)}]
         engine = prefs.get("engine") or self.settings.engine

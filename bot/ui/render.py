@@ -48,6 +48,8 @@ a.cite-link {{ text-decoration: none; font-weight: 600; padding: 0 1px; }}
                                border-radius: 6px; }}
 #sources-panel li.cite-item:target {{ outline: 2px solid #2563eb; }}
 #sources-panel .cite-head {{ font-size: 0.85em; margin-bottom: 4px; }}
+#sources-panel li.cite-repeat {{ opacity: 0.8; }}
+#sources-panel li.cite-repeat .cite-head {{ margin-bottom: 0; }}
 #sources-panel .cite-context {{ font-size: 0.9em; margin: 0; white-space: pre-wrap; }}
 #sources-panel mark {{ background: #fde68a; color: #111; padding: 0 1px; }}
 #sources-panel mark.answer-span {{ background: #f59e0b; font-weight: 600; border-radius: 2px; }}
@@ -193,13 +195,14 @@ def render_answer(answer: Answer, turn: int) -> str:
 
     body = CITE_RE.sub(link, _br(esc(answer_body(answer))))
     badge = tier_badge(answer)
-    if answer.refused:
-        return f'<div class="answer refused">{badge}{body}</div>'
     meta = answer.engine + (f" · {answer.latency_ms / 1000:.1f} s" if answer.latency_ms >= 50 else "")
     if answer.flags:
         meta += " · " + "; ".join(answer.flags)
+    meta_line = f'<div class="answer-meta">{esc(meta)}</div>'
+    if answer.refused:  # a refusal carries the same "engine · time" line as an answer
+        return f'<div class="answer refused">{badge}{body}{meta_line}</div>'
     kind = " likely" if answer.assertion == "likely" else ""
-    return f'<div class="answer{kind}">{badge}{body}<div class="answer-meta">{esc(meta)}</div></div>'
+    return f'<div class="answer{kind}">{badge}{body}{meta_line}</div>'
 
 
 def render_error(message: str) -> str:
@@ -222,8 +225,9 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
     """Render the sources panel: every cited span with its surrounding text, newest answer first.
 
     The cited span is marked (``<mark>``), and inside it the answer's own span (``<mark class="answer-span">``)
-    when the citation holds it and the answer was given (not for an abstention). The content sits in a
-    ``.sources-scroll`` box capped at :data:`SOURCES_MAX_PX` that scrolls.
+    when the citation holds it and the answer was given (not for an abstention). A passage is quoted once:
+    an older answer citing it again gets a link to the newer quote (its anchor stays, so its [n] still
+    jumps). The content sits in a ``.sources-scroll`` box capped at :data:`SOURCES_MAX_PX` that scrolls.
     """
     if not turns:
         return (
@@ -231,11 +235,17 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
             "click a [n] marker to jump to it.</div></div>"
         )
     parts: list[str] = []
+    shown: dict[tuple[str, int, int], str] = {}  # passage -> the anchor where a newer answer shows it
     for t_no in range(len(turns), 0, -1):
         turn = turns[t_no - 1]
         ans = turn["answer"]
         items = []
         for cit, ctx in zip(ans["citations"], turn["contexts"], strict=True):
+            anchor, where = f"cite-{t_no}-{cit['n']}", (cit["source"], cit["start"], cit["end"])
+            if where in shown:  # quoted for a newer answer already: point there instead of quoting it again
+                items.append(_repeated(anchor, cit, shown[where]))
+                continue
+            shown[where] = anchor
             before, span, after = ctx if any(ctx) else ("", cit["quote"], "")
             quoted = esc(span) if ans["refused"] else _quoted(span, cit)  # a withheld claim stays withheld
             before = before.split(None, 1)[-1] if " " in before.strip() and not before[:1].isspace() else before
@@ -255,6 +265,16 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
             f"{body}</section>"
         )
     return f'<div class="sources-scroll">{"".join(parts)}</div>'
+
+
+def _repeated(anchor: str, cit: dict[str, Any], first: str) -> str:
+    """A citation whose passage a newer answer's sources already quote: a link to it, not the quote again."""
+    turn, n = first.split("-")[1:]
+    return (
+        f'<li class="cite-item cite-repeat" id="{anchor}"><div class="cite-head"><b>[{cit["n"]}]</b> '
+        f'<code>{esc(cit["source"])}</code> <span class="cite-offsets">chars {cit["start"]}–{cit["end"]}</span>: '
+        f'the same passage as <a href="#{first}">Answer {turn} [{n}]</a></div></li>'
+    )
 
 
 def plain_answer(answer: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from bot.models import Answer
 from bot.verdict.features import FEATURES, extract
 from bot.verdict.model import ConfidenceModel, load_model
-from bot.verdict.tiers import settle, tier
+from bot.verdict.tiers import disputed, settle, tier
 
 __all__ = ["FEATURES", "NEUTRAL", "assess", "confidence_of", "load_model", "settle", "tier"]
 
@@ -46,4 +46,6 @@ def assess(outcome: Any, settings: Any, model: ConfidenceModel | None = None) ->
     """
     confidence, signals = confidence_of(outcome, model)
     answer = outcome.answer.model_copy(update={"signals": signals})
+    if answer.kind == "disagreement":  # documents that disagree are never stated plainly
+        return disputed(answer, confidence, settings.sure_confidence, settings.likely_confidence)
     return settle(answer, confidence, settings.sure_confidence, settings.likely_confidence)

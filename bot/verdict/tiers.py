@@ -166,3 +166,19 @@ def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float, 
             "refused": level == "abstain",
         }
     )
+
+
+def disputed(answer: Answer, confidence: float, sure_at: float, likely_at: float) -> Answer:
+    """An answer reporting that the documents disagree: never stated plainly (at most ``likely``).
+
+    Said as it is, with each value's passage quoted: ``The documents disagree: 81,864 vehicles [1] and 42
+    vehicles [2] — the passages: [1] “…”; [2] “…”.``; below ``likely_at`` it abstains like any answer.
+    The confidence (the verdict's rating of the best value) is kept below ``sure_at``.
+    """
+    capped = min(confidence, sure_at - 1e-4) if sure_at > likely_at else confidence
+    said = settle(answer, max(capped, 0.0), sure_at, likely_at, ceiling="likely")
+    if said.assertion != "likely":
+        return said
+    shown = cited(answer.text, answer.citations)
+    text = f"{answer.text.rstrip('.')} — the passages: {passages(shown)}." if len(shown) > 1 else answer.text
+    return said.model_copy(update={"text": text})

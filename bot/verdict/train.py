@@ -70,6 +70,13 @@ FOLDS = 5
 
 
 # -- collect ----------------------------------------------------------------------------------------
+def spread(items: list[Any], limit: int | None) -> list[Any]:
+    """At most ``limit`` of ``items``, every k-th in order (all of them when ``limit`` is None or not reached)."""
+    if limit is None or len(items) <= limit:
+        return items
+    return items[:: -(-len(items) // limit)]  # ceil(len / limit) as the step
+
+
 def collect_set(
     name: str,
     work: Path,
@@ -77,8 +84,13 @@ def collect_set(
     reports: Path | None = None,
     spec: Spec = GROUNDED,
     half: int | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Ask one set's questions with the spec's engine and return its training rows (and write its report)."""
+    """Ask one set's questions with the spec's engine and return its training rows (and write its report).
+
+    ``limit`` keeps at most that many of the (half's) questions, evenly spread over the file (every k-th), so
+    a slow engine can be collected on a fixed, reproducible sample that still spans many documents.
+    """
     from bot.evaluate.halves import MIN_DOCUMENTS, assign_halves, group_key
     from bot.evaluate.questions import load_questions
     from bot.evaluate.runner import run_eval
@@ -96,6 +108,7 @@ def collect_set(
     halves = assign_halves(questions)
     if half is not None:
         questions = [q for q in questions if halves[q.id] == half]
+    questions = spread(questions, limit)
     by_document = len({q.expected_sources[0] for q in questions if q.expected_sources}) >= MIN_DOCUMENTS
     rows = []
     result = run_eval(questions, bot, engine=spec.engine)
@@ -132,6 +145,7 @@ def collect(
     reports: Path | None = None,
     spec: Spec = GROUNDED,
     half: int | None = None,
+    limit: int | None = None,
 ) -> int:
     """Collect the rows of some sets into ``out`` (rows of other sets already there are kept)."""
     kept: list[dict[str, Any]] = []
@@ -139,7 +153,7 @@ def collect(
         kept = [r for r in _read_rows(out, spec.features) if r["set"] not in sets]  # other sets' rows stay
     with tempfile.TemporaryDirectory(prefix="verdict-") as tmp:
         base = work or Path(tmp)
-        rows = [r for name in sets for r in collect_set(name, base, quiet, reports, spec, half)]
+        rows = [r for name in sets for r in collect_set(name, base, quiet, reports, spec, half, limit)]
     allrows = sorted(kept + rows, key=lambda r: (list(SETS).index(r["set"]), r["id"]))
     with out.open("w", encoding="utf-8") as fh:
         fh.write(json.dumps({"features": list(spec.features)}) + "\n")
@@ -257,13 +271,14 @@ def main(argv: Sequence[str] | None = None, spec: Spec = GROUNDED) -> int:
     parser.add_argument("step", nargs="?", choices=("all", "collect", "fit"), default="all")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="sets to collect")
     parser.add_argument("--half", type=int, choices=(1, 2), default=None, help="collect only this half")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many questions per set (every k-th)")
     parser.add_argument("--data", type=Path, default=spec.data, help="training rows (JSON lines)")
     parser.add_argument("--out", type=Path, default=spec.model, help="model file to write")
     parser.add_argument("--work", type=Path, default=None, help="folder for the indexes (default: a temp folder)")
     parser.add_argument("--reports", type=Path, default=None, help="also write each set's bot eval report here")
     args = parser.parse_args(argv)
     if args.step in ("all", "collect"):
-        collect(args.sets, args.data, args.work, reports=args.reports, spec=spec, half=args.half)
+        collect(args.sets, args.data, args.work, reports=args.reports, spec=spec, half=args.half, limit=args.limit)
     if args.step in ("all", "fit"):
         doc = fit(args.data, args.out, spec=spec)
         cv = doc["training"]["cross_validation"]
