@@ -93,6 +93,10 @@ class ToolCall(BaseModel):
     result: Any
 
 
+DISAGREEMENT = "disagreement"
+"""The ``kind`` of an answer that reports documents disagreeing (:mod:`bot.engine.disagree`)."""
+
+
 class Answer(BaseModel):
     """What :func:`bot.ask` returns, for every shell alike."""
 
@@ -103,7 +107,7 @@ class Answer(BaseModel):
     facts: list[Fact] = Field(default_factory=list)
     tool_calls: list[ToolCall] = Field(default_factory=list)
     refused: bool = Field(False, description="True when the documents do not answer the question.")
-    kind: str = Field("explanation", description="quantity | derived | entity | explanation | invalid")
+    kind: str = Field("explanation", description="quantity | derived | entity | explanation | invalid | disagreement")
     engine: str = "grounded"
     flags: list[str] = Field(
         default_factory=list, description="Notes, e.g. a generated answer rejected by the numeric guard."

@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 MIN_COSINE = 0.9999
 """Lowest cosine between an ONNX vector and sentence-transformers' vector of the same probe sentence."""
 PROBES = (
-    "How many vehicles did HIMA deliver in November?",
-    "Its Harmony Intelligent Mobility Alliance (HIMA) delivered 81,864 vehicles in November.",
+    "How many boats did the harbour count last spring?",
+    "The northern ferry line carried 12,345 passengers in its first month, twice the forecast.",
     "  leading and trailing spaces\n",
     "deliver",
     "Ünïcödé, 中文 and emoji ☃ in one line",

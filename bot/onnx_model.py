@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+from bot.load import file_sha256
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,14 +75,6 @@ def data_path(path: Path) -> Path:
     return path.with_name(path.name + ".data")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(8 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _read_stamp(path: Path) -> dict[str, Any]:
     try:
         stamp = json.loads(_stamp_path(path).read_text(encoding="utf-8"))
@@ -95,7 +88,7 @@ def write_stamp(path: Path, **extra: object) -> None:
     files = {}
     for p in (path, data_path(path)):
         st = p.stat()
-        files[p.name] = {"sha256": _sha256(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        files[p.name] = {"sha256": file_sha256(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     stamp = _stamp_path(path)
     tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"format": FORMAT, **extra, "files": files}, indent=1), encoding="utf-8")
@@ -127,7 +120,7 @@ def check_file(path: Path) -> str | None:
             return f"{_stamp_path(path)} does not describe {p.name}"
         if want.get("size") == st.st_size and want.get("mtime_ns") == st.st_mtime_ns:
             continue
-        digest = _sha256(p)
+        digest = file_sha256(p)
         if digest != want["sha256"]:
             return f"{p} has sha256 {digest[:12]}…, its stamp says {str(want['sha256'])[:12]}…"
         rehashed = True

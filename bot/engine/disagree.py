@@ -21,10 +21,8 @@ from bot.engine.spans import Candidate
 from bot.engine.work import Work
 from bot.language.quantities import Quantity
 from bot.language.tokens import is_month, key
-from bot.models import Answer
+from bot.models import DISAGREEMENT, Answer
 
-DISAGREEMENT = "disagreement"
-"""The ``kind`` of an answer that reports documents disagreeing."""
 RIVAL_SHARE = 0.6
 """A rival candidate must score at least this share of the best one's score."""
 SAME_VALUE = 0.01

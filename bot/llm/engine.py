@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import BackendError
 from bot.llm.common import BotView, History
-from bot.models import Answer
+from bot.models import DISAGREEMENT, Answer
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -67,7 +67,7 @@ def generate_answer(
 
     """
     assessed = grounded if isinstance(grounded, Answer) else grounded.answer
-    if assessed.kind == "disagreement":  # the documents disagree: no reader may pick one value and be sure of it
+    if assessed.kind == DISAGREEMENT:  # the documents disagree: no reader may pick one value and be sure of it
         yield assessed.model_copy(update={"engine": f"{engine} (grounded: the documents disagree)"})
         return
     if engine == "auto" and model is None:

@@ -235,17 +235,17 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
             "click a [n] marker to jump to it.</div></div>"
         )
     parts: list[str] = []
-    shown: dict[tuple[str, int, int], str] = {}  # passage -> the anchor where a newer answer shows it
+    shown: dict[tuple[str, int, int], tuple[int, int]] = {}  # passage -> (answer, [n]) of the newer quote
     for t_no in range(len(turns), 0, -1):
         turn = turns[t_no - 1]
         ans = turn["answer"]
         items = []
         for cit, ctx in zip(ans["citations"], turn["contexts"], strict=True):
-            anchor, where = f"cite-{t_no}-{cit['n']}", (cit["source"], cit["start"], cit["end"])
+            where = (cit["source"], cit["start"], cit["end"])
             if where in shown:  # quoted for a newer answer already: point there instead of quoting it again
-                items.append(_repeated(anchor, cit, shown[where]))
+                items.append(_repeated(t_no, cit, *shown[where]))
                 continue
-            shown[where] = anchor
+            shown[where] = (t_no, cit["n"])
             before, span, after = ctx if any(ctx) else ("", cit["quote"], "")
             quoted = esc(span) if ans["refused"] else _quoted(span, cit)  # a withheld claim stays withheld
             before = before.split(None, 1)[-1] if " " in before.strip() and not before[:1].isspace() else before
@@ -267,13 +267,12 @@ def render_sources(turns: Sequence[dict[str, Any]]) -> str:
     return f'<div class="sources-scroll">{"".join(parts)}</div>'
 
 
-def _repeated(anchor: str, cit: dict[str, Any], first: str) -> str:
-    """A citation whose passage a newer answer's sources already quote: a link to it, not the quote again."""
-    turn, n = first.split("-")[1:]
+def _repeated(t_no: int, cit: dict[str, Any], turn: int, n: int) -> str:
+    """A citation whose passage answer ``turn`` already quotes as ``[n]``: a link to it, not the quote again."""
     return (
-        f'<li class="cite-item cite-repeat" id="{anchor}"><div class="cite-head"><b>[{cit["n"]}]</b> '
+        f'<li class="cite-item cite-repeat" id="cite-{t_no}-{cit["n"]}"><div class="cite-head"><b>[{cit["n"]}]</b> '
         f'<code>{esc(cit["source"])}</code> <span class="cite-offsets">chars {cit["start"]}–{cit["end"]}</span>: '
-        f'the same passage as <a href="#{first}">Answer {turn} [{n}]</a></div></li>'
+        f'the same passage as <a href="#cite-{turn}-{n}">Answer {turn} [{n}]</a></div></li>'
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Answer
+from bot.models import DISAGREEMENT, Answer
 from bot.verdict.features import FEATURES, extract
 from bot.verdict.model import ConfidenceModel, load_model
 from bot.verdict.tiers import disputed, settle, tier
@@ -46,6 +46,6 @@ def assess(outcome: Any, settings: Any, model: ConfidenceModel | None = None) ->
     """
     confidence, signals = confidence_of(outcome, model)
     answer = outcome.answer.model_copy(update={"signals": signals})
-    if answer.kind == "disagreement":  # documents that disagree are never stated plainly
+    if answer.kind == DISAGREEMENT:  # documents that disagree are never stated plainly
         return disputed(answer, confidence, settings.sure_confidence, settings.likely_confidence)
     return settle(answer, confidence, settings.sure_confidence, settings.likely_confidence)

@@ -8,6 +8,13 @@ sets takes about an hour on two cores (the local model reads each question once)
 
     python -m bot.verdict.train_auto collect --half 1
     python -m bot.verdict.train_auto fit
+
+The shipped rows (``training_data_auto.jsonl``) were collected on first halves, the larger sets on a spread
+sample (``--limit``: every k-th question of the half), then fitted::
+
+    python -m bot.verdict.train_auto collect --half 1 --sets squadshifts_nyt seed batteries
+    python -m bot.verdict.train_auto collect --half 1 --limit 36 --sets coqa drop_dev boolq_dev
+    python -m bot.verdict.train_auto fit
 """
 
 from __future__ import annotations
