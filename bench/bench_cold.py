@@ -11,7 +11,11 @@ Variants:
 * ``onnx``: the current tree with its defaults (the ONNX embedder);
 * ``torch``: the current tree with ``BOT_EMBEDDER=torch`` (sentence-transformers and torch);
 * ``rev:<REV>`` (``--rev REV``): the code of a git revision, e.g. the commit before the ONNX
-  embedder ("today's path"), run from a temporary ``git worktree`` in the same venv.
+  embedder ("today's path"), run from a temporary ``git worktree`` in the same venv;
+* ``floor``: no bot code at all, only what any query path on this stack must pay: Python's start,
+  importing chromadb, onnxruntime, tokenizers and LangChain's retriever interface, and opening the
+  onnx variant's index with ``chromadb.PersistentClient``. It bounds from below what a one-shot
+  command can reach without leaving the fixed stack.
 
 Also, optionally: how long ``bot chat`` takes until its page answers (``--chat``); what each command
 imports, from ``python -X importtime`` (``--imports``); and the embedder's own throughput on the
@@ -76,6 +80,24 @@ class Variant:
     def cwd(self) -> Path:
         """Where the command runs (its tree, so ``bot`` is that tree's package)."""
         return self.tree
+
+
+class Floor(Variant):
+    """The stack's own start-up cost: imports and opening the Chroma store, no bot code (see the module doc)."""
+
+    CODE = (
+        "import sys, chromadb, onnxruntime, tokenizers, langchain_core.retrievers; "
+        "chromadb.PersistentClient(path=sys.argv[1] + '/chroma').list_collections()"
+    )
+
+    def __init__(self, of: Variant, work: Path) -> None:
+        super().__init__("floor", ROOT, {}, work)
+        self.index = of.index
+
+    def argv(self, *args: str, python_flags: tuple[str, ...] = ()) -> list[str]:
+        """``python -c CODE INDEX``, whatever the command (only ``--index`` is read)."""
+        index = args[list(args).index("--index") + 1] if "--index" in args else str(self.index)
+        return [sys.executable, *python_flags, "-c", self.CODE, index]
 
 
 def run_once(variant: Variant, args: list[str]) -> tuple[float, float, float, int]:
@@ -200,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             variants.append(Variant(f"rev:{args.rev}", tree, {}, work))
         for v in variants:  # each variant builds its own index with its own code
             run_once(v, ["index", "--docs", str(SEEDS), "--index", str(v.index), "-q"])
+        variants.append(Floor(variants[0], work))
         commands = {"ask": ["ask", QUESTION], "search": ["search", QUERY]}
         res = cold_runs(variants, commands, args.runs)
         rows = []
@@ -229,8 +252,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"\nTarget (issue 22): cold `bot ask` <= {TARGET_WALL_S} s wall median and <= {TARGET_PEAK_MIB} MiB "
                 f"peak: **{'met' if ok else 'not met'}** ({median(ask['wall']):.2f} s, {max(ask['peak']):.0f} MiB)."
             )
+        floor = res.get(("ask", "floor"))
+        if ask and floor:
+            own = median(ask["wall"]) - median(floor["wall"])
+            lines.append(
+                f"The stack alone (`floor`: Python, chromadb, onnxruntime, tokenizers, LangChain's retriever "
+                f"interface, opening the index; no bot code) takes {median(floor['wall']):.2f} s median in the same "
+                f"run, so the bot's own share of a cold `bot ask` is {own:.2f} s."
+            )
         if args.chat:
-            chat = [[v.name, stats(chat_start(v))] for v in variants]
+            chat = [[v.name, stats(chat_start(v))] for v in variants if not isinstance(v, Floor)]
             lines += ["", f"`bot chat` until its page answers (3 runs; target <= {TARGET_CHAT_S} s):", ""]
             lines.append(md_table(["variant", "seconds median (min-max)"], chat))
         if args.imports:

@@ -88,8 +88,10 @@ class Bot:
     def engine_index(self) -> StoreIndex:
         """The index as the answer engine sees it."""
         from bot.engine.index import StoreIndex
+        from bot.engine.word_stats import file_for
 
-        return StoreIndex(self.store, self.hybrid)
+        stats_file = file_for(self.settings.index_dir, f"{self.store.name}/{self.store.owner}")
+        return StoreIndex(self.store, self.hybrid, stats_file=stats_file)
 
     def facts(self) -> list[Fact]:
         """All numeric facts of the index (cached until the index changes)."""

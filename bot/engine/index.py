@@ -11,10 +11,12 @@ import math
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from bot.engine import word_stats
 from bot.hybrid import HybridSearch
-from bot.language.tokens import STOPWORDS, tokenize
+from bot.language.tokens import STOPWORDS
 from bot.sentences import SentenceRecord
 from bot.store import Store
 
@@ -75,16 +77,24 @@ class IndexView(Protocol):
 class StoreIndex:
     """:class:`IndexView` over a :class:`Store` and its :class:`~bot.hybrid.HybridSearch`."""
 
-    def __init__(self, store: Store, retriever: HybridSearch) -> None:
-        """Wrap an open store and its retriever."""
+    def __init__(self, store: Store, retriever: HybridSearch, stats_file: Path | None = None) -> None:
+        """Wrap an open store and its retriever.
+
+        Args:
+            store: The open store.
+            retriever: Its hybrid search.
+            stats_file: Where the word statistics of the index are kept between processes
+                (:mod:`bot.engine.word_stats`); None counts them in every process.
+        """
         self.store = store
         self.retriever = retriever
+        self.stats_file = stats_file
         self._lock = threading.Lock()
         self._df: Counter[str] = Counter()
         self._n_chunks = 0
         self._fingerprint: Any = None
         self._words: Counter[str] = Counter()
-        self._deletes: dict[str, str] = {}
+        self._deletes: dict[str, str] | None = None
 
     def embed(self, text: str) -> list[float]:
         """The query vector of a text (cached by the embedder)."""
@@ -131,22 +141,22 @@ class StoreIndex:
         return self.store.sentences_within([(source, start, end)])
 
     def _stats(self) -> tuple[Counter[str], int]:
-        # Word statistics are rebuilt only when the index changes, from the chunks the keyword
-        # retriever already holds in memory: once per index version, never per question.
+        # Word statistics change only when the index does: read from the file beside the index when it
+        # is of this index version, else counted from the chunks the keyword retriever already holds in
+        # memory and saved. Once per index version, never per question.
         fingerprint = self.store.fingerprint()
         with self._lock:
             if fingerprint != self._fingerprint:
-                _bm25, chunks = self.retriever._keyword_index()
-                df: Counter[str] = Counter()
-                words: Counter[str] = Counter()
-                for c in chunks:
-                    tokens = tokenize(c.text)
-                    df.update({t.key for t in tokens if t.kind in ("word", "num")})
-                    words.update(t.low for t in tokens if t.kind == "word" and t.low.isalpha())
-                self._df, self._n_chunks, self._fingerprint = df, len(chunks), fingerprint
+                stats = word_stats.load(self.stats_file, fingerprint)
+                if stats is None:
+                    _bm25, chunks = self.retriever._keyword_index()
+                    stats = word_stats.count([c.text for c in chunks])
+                    word_stats.save(self.stats_file, fingerprint, stats)
+                words = stats.words
                 top = max(words.values(), default=1)
                 words.update({w: top for w in STOPWORDS if w.isalpha()})  # "wich" means "which", not "with"
-                self._words, self._deletes = words, _delete_index(words)
+                self._df, self._n_chunks, self._fingerprint = stats.df, stats.n_chunks, fingerprint
+                self._words, self._deletes = words, None  # the typo table is built on the first typo
             return self._df, self._n_chunks
 
     def idf(self, key: str) -> float:
@@ -161,11 +171,15 @@ class StoreIndex:
         low = word.lower()
         if len(low) < 3 or not low.isalpha() or low in self._words:
             return None
-        if low in self._deletes:  # a letter missing: "investmnt"
-            return self._deletes[low]
+        with self._lock:
+            if self._deletes is None:
+                self._deletes = _delete_index(self._words)
+            deletes = self._deletes
+        if low in deletes:  # a letter missing: "investmnt"
+            return deletes[low]
         best: tuple[int, str] | None = None
         for d in _deletes(low):
-            hit = d if d in self._words else self._deletes.get(d)  # a letter too many, or one changed
+            hit = d if d in self._words else deletes.get(d)  # a letter too many, or one changed
             if hit and hit != low and (best is None or self._words[hit] > best[0]):
                 best = (self._words[hit], hit)
         return best[1] if best else None
