@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.atomic import write_text
 from bot.embed import MiniLMEncoder
 from bot.errors import BotError, DocumentError, InputError
 from bot.load import LoadedDocument, check_docs_dir, discover, file_sha256, index_inside_docs, load_document
@@ -312,15 +313,11 @@ def _write_skipped(settings: Settings, seen: dict[str, list[Any]]) -> None:
             path.unlink(missing_ok=True)
             return
         settings.index_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(seen, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, json.dumps(seen, indent=1, sort_keys=True))
     except OSError:  # only a convenience: warnings may then repeat
         pass
 
 
 def _write_manifest(settings: Settings, records: dict[str, DocRecord]) -> None:
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = settings.index_dir / "manifest.json.tmp"
-    tmp.write_text(dump_manifest(records), encoding="utf-8")
-    tmp.replace(settings.index_dir / "manifest.json")
+    write_text(settings.index_dir / "manifest.json", dump_manifest(records))

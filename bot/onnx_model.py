@@ -10,11 +10,11 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.atomic import write_text
 from bot.errors import ConfigError
 from bot.load import file_sha256
 
@@ -89,10 +89,7 @@ def write_stamp(path: Path, **extra: object) -> None:
     for p in (path, data_path(path)):
         st = p.stat()
         files[p.name] = {"sha256": file_sha256(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    stamp = _stamp_path(path)
-    tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, **extra, "files": files}, indent=1), encoding="utf-8")
-    os.replace(tmp, stamp)
+    write_text(_stamp_path(path), json.dumps({"format": FORMAT, **extra, "files": files}, indent=1))
 
 
 def check_file(path: Path) -> str | None:

@@ -42,7 +42,7 @@ def test_the_next_process_reads_the_counts_instead_of_counting(seed_bot, monkeyp
     assert seed_bot.ask(QUESTION).text == answer_before
 
 
-def test_a_changed_index_is_counted_again(seed_bot, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_index_is_counted_again(seed_bot) -> None:
     view = seed_bot.engine_index
     _df, n = view._stats()
     saved = json.loads(view.stats_file.read_text(encoding="utf-8"))
@@ -72,12 +72,30 @@ def test_a_damaged_or_foreign_file_is_counted_again_and_rewritten(seed_bot, dama
     assert json.loads(path.read_text(encoding="utf-8"))["n_chunks"] == n
 
 
-def test_an_unwritable_index_folder_still_answers(seed_bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    view = StoreIndex(seed_bot.store, seed_bot.hybrid, stats_file=seed_bot.settings.index_dir / "gone" / "w.json")
-    df, n = view._stats()
-    assert n > 0 and df and not (seed_bot.settings.index_dir / "gone").exists()
+def test_a_file_that_cannot_be_written_only_means_counting(seed_bot) -> None:
+    gone = seed_bot.settings.index_dir / "gone"
+    view = StoreIndex(seed_bot.store, seed_bot.hybrid, stats_file=gone / "w.json")
+    assert view._stats() == seed_bot.engine_index._stats()
+    assert not gone.exists()  # no folder is created for it
+    blocked = seed_bot.settings.index_dir / "blocked.json"
+    blocked.mkdir()  # a folder where the file should be: the rename fails
+    view = StoreIndex(seed_bot.store, seed_bot.hybrid, stats_file=blocked)
+    assert view._stats() == seed_bot.engine_index._stats()
+    assert blocked.is_dir() and not list(blocked.parent.glob(".blocked.json.*.tmp"))
 
 
 def test_collections_sharing_an_index_folder_keep_their_own_files(tmp_path: Path) -> None:
     a, b = word_stats.file_for(tmp_path, "docs-1/owner"), word_stats.file_for(tmp_path, "docs-2/owner")
     assert a != b and a.parent == b.parent == tmp_path
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from bot.atomic import write_text
+
+    target = tmp_path / "f.json"
+    write_text(target, "old")
+    write_text(target, "new ünïcode")
+    assert target.read_text(encoding="utf-8") == "new ünïcode"
+    with pytest.raises(OSError):
+        write_text(tmp_path / "missing" / "f.json", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from bot.atomic import write_text
 from bot.language.tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -88,10 +88,7 @@ def save(path: Path | None, fingerprint: str, stats: WordStats) -> None:
         "df": stats.df,
         "words": stats.words,
     }
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one temp file per process: writers never collide
     try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     except OSError as e:
         log.info("word statistics not saved to %s (%s)", path, e)
-        tmp.unlink(missing_ok=True)

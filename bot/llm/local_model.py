@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.atomic import write_text
 from bot.errors import BackendError
 
 __all__ = [
@@ -139,9 +140,7 @@ def _stamp_ok(path: Path, spec: ModelSpec) -> bool:
 def _write_stamp(path: Path, spec: ModelSpec) -> None:
     st = path.stat()
     data = {"sha256": spec.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "name": spec.name}
-    tmp = _stamp_path(path).with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, _stamp_path(path))
+    write_text(_stamp_path(path), json.dumps(data))
 
 
 def _sha256(path: Path, progress: Callable[[int], None] | None = None) -> str:
