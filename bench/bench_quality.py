@@ -45,14 +45,20 @@ def _trust_row(name: str, half: str, t: dict) -> list:
         name, half, t["questions"], t["right"], t["wrong"], t["abstained"], _pct(t["precision"]), _pct(t["coverage"]),
         _pct(t["wrong_rate"]), f"{sure['claim_right']}/{sure['n']}", f"{likely['claim_right']}/{likely['n']}",
         tiers["abstain"]["n"], f"{t['reliability']['ece']:.3f}" if t["reliability"]["ece"] is not None else "n/a",
+        _chance(t["reliability"]),
         f"{t['risk_coverage']['aurc']:.3f}" if t["risk_coverage"]["aurc"] is not None else "n/a",
     ]  # fmt: skip
 
 
 TRUST_HEADER = [
     "set", "half", "questions", "right", "wrong", "abstained", "precision", "coverage", "wrong rate",
-    "sure right/n", "likely right/n", "abstain n", "ECE", "AURC",
+    "sure right/n", "likely right/n", "abstain n", "ECE", "ECE by chance (mean, p90)", "AURC",
 ]  # fmt: skip
+
+
+def _chance(rel: dict) -> str:
+    c = rel.get("ece_if_calibrated")
+    return f"{c['mean']:.3f}, {c['p90']:.3f}" if c else "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                 " answer, or a refusal of an unanswerable question; **wrong**: any other `sure` answer; **abstained**: "
                 "a refusal, an abstention or a hedged guess (`likely`). Precision = right / (right + wrong); coverage "
                 "= stated / all; wrong rate = wrong / all. *Sure* and *likely* give the claims right of that tier. "
-                "ECE: expected calibration error of the confidence (10 bins, over answers with a claim); AURC: area "
+                "ECE: expected calibration error of the confidence (10 bins, over answers with a claim); *ECE by "
+                "chance*: the ECE a perfectly calibrated model would show on the same claims from sampling noise "
+                "alone (mean and 90th percentile of 200 seeded draws, `bot.evaluate.trust.chance_ece`); AURC: area "
                 "under the risk-coverage curve (lower is better). Half 1 is the tuning half (rules, thresholds and "
                 "the confidence model were fitted on it), half 2 is held out; *all sets, 2* pools every held-out half.",
                 "",

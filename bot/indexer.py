@@ -35,7 +35,7 @@ ProgressFn = Callable[[int, int, str], None]
 WarnFn = Callable[[str], None]
 
 _COMMIT_CHUNKS = 256  # chunks and sentences embedded per commit batch
-FACTS_VERSION = "q3"  # sentences and facts as the engine reads them (q3: controls masked); a change re-indexes
+FACTS_VERSION = "q4"  # sentences and facts as the engine reads them (q4: spans of days are dates); a change re-indexes
 
 
 @dataclass

@@ -730,6 +730,21 @@ def test_reliability_bins_and_ece_by_hand() -> None:
     assert reliability([])["ece"] is None
 
 
+def test_the_ece_a_calibrated_model_shows_by_chance() -> None:
+    from bot.evaluate.trust import chance_ece, reliability
+
+    assert chance_ece([1.0, 0.0, 1.0]) == {"mean": 0.0, "p90": 0.0}  # certain claims: no noise at all
+    assert chance_ece([]) is None and reliability([])["ece_if_calibrated"] is None
+    few = chance_ece([0.6, 0.7, 0.8] * 10)  # 30 claims
+    many = chance_ece([0.6, 0.7, 0.8] * 1000)
+    assert few is not None and many is not None
+    assert 0.05 < few["mean"] < few["p90"] < 0.3  # on 30 claims chance alone gives an ECE well above 0.05
+    assert many["mean"] < 0.02 < few["mean"] / 2  # and it shrinks with the number of claims
+    assert chance_ece([0.6, 0.7, 0.8] * 10) == few  # seeded: the same claims give the same figures
+    rel = reliability([(0.7, True)] * 20 + [(0.7, False)] * 10)
+    assert rel["ece_if_calibrated"]["mean"] == pytest.approx(chance_ece([0.7] * 30)["mean"])
+
+
 def test_yes_no_baseline() -> None:
     from bot.evaluate import majority_baseline
 

@@ -254,11 +254,20 @@ def test_to_and_and_join_a_range_only_after_from_or_between(text: str) -> None:
         ("It opened on January 8, 1919.", "January 8, 1919", (1919, 1, 8)),
         ("It was 12 January.", "12 January", (None, 1, 12)),
         ("In November 2013 it opened.", "November 2013", (2013, 11, None)),
+        ("Raids on 25/26 March 1933 followed.", "25/26 March 1933", (1933, 3, 25)),  # a span of days
+        ("The fair ran 15-18 August.", "15-18 August", (None, 8, 15)),
+        ("Votes on 3 and 4 May 2010 were close.", "3 and 4 May 2010", (2010, 5, 3)),
     ],
 )
 def test_dates(text: str, written: str, date: tuple[int | None, int | None, int | None]) -> None:
     q = one_quantity(text, written)
     assert (q.kind, q.date) == ("date", date)
+
+
+def test_a_span_of_days_leaves_no_bare_count() -> None:
+    # read alone, "25" of "25/26 March" was a count that a "how many" question could copy
+    qs = find_quantities("Raids took place on 21 March and on 25/26 March 1933.")
+    assert [(q.text, q.kind) for q in qs] == [("21 March", "date"), ("25/26 March 1933", "date")]
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,10 @@ def summary_lines(s: Mapping[str, Any], engine: str) -> list[str]:
     if lat["p50"] is not None:
         out.append(f"Latency: p50 {lat['p50']:,.0f} ms, p95 {lat['p95']:,.0f} ms")
     t = s["trust"]
-    ece = "n/a" if t["reliability"]["ece"] is None else f"{t['reliability']['ece']:.3f}"
+    rel = t["reliability"]
+    ece = "n/a" if rel["ece"] is None else f"{rel['ece']:.3f}"
+    if rel.get("ece_if_calibrated"):
+        ece += f" (a calibrated model: {rel['ece_if_calibrated']['mean']:.3f} by chance)"
     out.append(
         f"Right {t['right']}, wrong {t['wrong']}, abstained {t['abstained']} of {t['questions']}: "
         f"precision {pct(t['precision'])}, coverage {pct(t['coverage'])}, wrong rate {pct(t['wrong_rate'])}, "

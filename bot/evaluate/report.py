@@ -156,6 +156,20 @@ def _num(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _chance(rel: Mapping[str, Any]) -> str:
+    """How the ECE compares with sampling noise: what a perfectly calibrated model would show on these claims."""
+    c = rel.get("ece_if_calibrated")
+    if not c:
+        return ""
+    return (f" - a perfectly calibrated model would show {_num(c['mean'])} on this many claims by chance "
+            f"(90 % of draws below {_num(c['p90'])})")  # fmt: skip
+
+
+def _chance_cell(rel: Mapping[str, Any]) -> str:
+    c = rel.get("ece_if_calibrated")
+    return f"{_num(c['mean'])}, {_num(c['p90'])}" if c else "n/a"
+
+
 def render_trust(summary: Mapping[str, Any]) -> list[str]:
     """The report's trust sections: right / wrong / abstained, per tier, per half, calibration."""
     t = summary["trust"]
@@ -181,7 +195,7 @@ def render_trust(summary: Mapping[str, Any]) -> list[str]:
                   f"({base['rate']:.1%})."]  # fmt: skip
     lines += [
         "",
-        f"Calibration: ECE {_num(rel['ece'])} over {rel['n']} answers with a claim (10 bins); AURC "
+        f"Calibration: ECE {_num(rel['ece'])} over {rel['n']} answers with a claim (10 bins){_chance(rel)}; AURC "
         f"{_num(rc['aurc'])} (risk against coverage over all questions, lower is better); mean precision over "
         f"the risk-coverage curve {_num(rc['area'])}.",
         "",
@@ -202,14 +216,16 @@ def render_trust(summary: Mapping[str, Any]) -> list[str]:
             "",
             "### By half (1: tuning, 2: held out)",
             "",
-            "| Half | Questions | Right | Wrong | Abstained | Precision | Coverage | Wrong rate | ECE | AURC |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| Half | Questions | Right | Wrong | Abstained | Precision | Coverage | Wrong rate | ECE "
+            "| ECE if calibrated (mean, p90) | AURC |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for half, h in halves.items():
             lines.append(
                 f"| {half} | {h['questions']} | {h['right']} | {h['wrong']} | {h['abstained']} "
                 f"| {_fmt(h['precision'], True)} | {_fmt(h['coverage'], True)} | {_fmt(h['wrong_rate'], True)} "
-                f"| {_num(h['reliability']['ece'])} | {_num(h['risk_coverage']['aurc'])} |"
+                f"| {_num(h['reliability']['ece'])} | {_chance_cell(h['reliability'])} "
+                f"| {_num(h['risk_coverage']['aurc'])} |"
             )
     return lines
 

@@ -16,6 +16,7 @@ measured too (:func:`risk_coverage`, :func:`reliability`).
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -24,6 +25,8 @@ TIERS = ("sure", "likely", "abstain")
 """How an answer is said, from :class:`bot.models.Answer`'s ``assertion``."""
 BINS = 10
 """Equal-width confidence bins of the reliability diagram."""
+CHANCE_DRAWS = 200
+"""Simulated labelings behind :func:`chance_ece`."""
 MAX_POINTS = 50
 """At most this many risk-coverage points are kept in ``summary.json``."""
 
@@ -138,11 +141,34 @@ def reliability(pairs: Iterable[tuple[float, bool]], bins: int = BINS) -> dict[s
         bins: Number of equal-width confidence bins over [0, 1] (a confidence of 1 falls in the last).
 
     Returns:
-        ``bins`` (lo, hi, n, mean ``confidence``, ``accuracy`` of the claims; None when empty), ``n`` and
-        ``ece`` = Σ n_b / N · |accuracy_b - confidence_b| (None without claims).
+        ``bins`` (lo, hi, n, mean ``confidence``, ``accuracy`` of the claims; None when empty), ``n``,
+        ``ece`` = Σ n_b / N · |accuracy_b - confidence_b| (None without claims) and ``ece_if_calibrated``
+        (:func:`chance_ece`: what a perfectly calibrated model would show on these claims; None without claims).
 
     """
     rows = [(float(c), bool(ok)) for c, ok in pairs]
+    return {**_reliability(rows, bins), "ece_if_calibrated": chance_ece([c for c, _ in rows], bins)}
+
+
+def chance_ece(confidences: Sequence[float], bins: int = BINS, draws: int = CHANCE_DRAWS) -> dict[str, float] | None:
+    """The ECE a perfectly calibrated model would show on this many claims, from sampling noise alone.
+
+    On a few dozen claims the ECE of even a calibrated model is far from 0 (on 30 claims spread over the
+    bins it is about 0.15), so a set's ECE means little without this yardstick. Each draw labels every claim
+    right with probability equal to its confidence; the draws are seeded, so the figures are reproducible.
+
+    Returns:
+        ``mean`` and ``p90`` (the 90th percentile) of the ECE over the draws; None without claims.
+
+    """
+    if not confidences:
+        return None
+    rng = random.Random(0)
+    values = sorted(_reliability([(c, rng.random() < c) for c in confidences], bins)["ece"] for _ in range(draws))
+    return {"mean": sum(values) / draws, "p90": values[min(draws - 1, int(0.9 * draws))]}
+
+
+def _reliability(rows: list[tuple[float, bool]], bins: int) -> dict[str, Any]:
     filled: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
     for c, ok in rows:
         filled[min(max(int(c * bins), 0), bins - 1)].append((c, ok))

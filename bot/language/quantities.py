@@ -40,6 +40,8 @@ TIME_UNITS = {
     "year": 365.25, "decade": 3652.5, "century": 36525.0,
 }  # fmt: skip
 _PERCENT_WORDS = {"percent", "per cent", "pct", "percentage point", "percentage points", "percentage-point"}
+_DAY_JOINS = frozenset(["/", "-", "–", "—", "and", "to", "or", "&"])
+"""Words joining two days of one month into a span of days ("25/26 March")."""
 _APPROX = frozenset("about around roughly nearly almost approximately some circa estimated ~ up".split())
 _LOWER = ("more than", "over", "above", "at least", "exceeding", "upwards of")
 _UPPER = ("less than", "fewer than", "under", "below", "up to", "at most", "as much as", "as many as", "sub -")
@@ -188,6 +190,20 @@ def _date_around(tokens: list[Token], i: int, j: int, value: float) -> tuple[int
             end, year = j + 2, y
         elif j + 2 < n and tokens[j + 1].text == "," and (y := year_at(j + 2)) is not None:
             end, year = j + 3, y
+        return i, end, (year, m, iv)
+    # "25/26 March 1933", "15-18 August", "3 and 4 May 2010": a span of days is one date (its first day);
+    # read alone, the first day would be a bare count ("25") that a "how many" question could copy
+    if (
+        1 <= iv <= 31
+        and j + 2 < n
+        and tokens[j].low in _DAY_JOINS
+        and re.fullmatch(r"\d{1,2}", tokens[j + 1].low)
+        and iv < int(tokens[j + 1].low) <= 31
+        and month_at(j + 2) is not None
+    ):
+        m, end, year = month_at(j + 2), j + 3, year_at(j + 3)
+        if year is not None:
+            end += 1
         return i, end, (year, m, iv)
     before = i - 2 if i >= 2 and tokens[i - 1].text == "." else i - 1  # "Dec. 15"
     # "January 8, 1919", "January 8", "August 15-18, 1969" (the first day)
