@@ -105,6 +105,20 @@ def test_collect_reproduces_the_shipped_rows(tmp_path: Path) -> None:
         assert again[qid]["features"] == pytest.approx(row["features"], abs=1e-5), qid
 
 
+def test_a_near_miss_caps_a_copied_claim_but_not_a_computed_one() -> None:
+    """The sentence lacks the asked relation: a copied claim is capped; a computed value's relation is its formula."""
+    from bot.verdict.features import near_miss
+
+    model = load_model(MODEL_PATH)
+    cap = dict(model.caps)["near_miss"]
+    copied = dict.fromkeys(FEATURES, 0.0) | {"relation_missing": 1.0, "meaning_support": 0.2, "top_score": 1.0}
+    computed = copied | {"arith_done": 1.0}
+    assert near_miss(copied) and not near_miss(computed)
+    assert model.predict(copied) <= cap
+    strong = computed | {"q_numeric": 1.0, "sentence_margin": 1.0, "cand_margin": 1.0, "proximity": 1.0}
+    assert model.predict(strong) > cap  # the cap is not applied, so the model's own estimate stands
+
+
 # -- tiers and their words ----------------------------------------------------------------------------
 def test_tier_follows_the_thresholds() -> None:
     assert [tier(c, 0.8, 0.4) for c in (0.95, 0.8, 0.79, 0.4, 0.39, 0.0)] == [
