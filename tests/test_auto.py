@@ -78,6 +78,18 @@ def test_a_failed_reply_leaves_the_grounded_claim_at_best_hedged() -> None:
     assert "GAC [1]" not in low.text.split("“")[0]
 
 
+def test_a_failed_reply_hedges_a_sure_grounded_claim_whatever_the_combined_model_says() -> None:
+    failed = Rejected("off the subject", "The generated answer cites [4], which does not name Qijing.")
+    out = conclude_auto(grounded(0.9), failed, SETTINGS, model=fixed(0.2))
+    tier_words(out)  # the grounded engine alone is sure: a hedged guess with its passage, below sure
+    assert out.assertion == "likely" and out.text.startswith("Probably GAC [1] — the passage: “")
+    assert SETTINGS.likely_confidence <= out.confidence < SETTINGS.sure_confidence
+    refused = conclude_auto(grounded(0.9), reply("The documents do not say.", refused=True), SETTINGS, model=fixed(0.2))
+    assert refused.assertion == "likely" and refused.claim == "GAC [1]."
+    unsure = conclude_auto(grounded(0.7), failed, SETTINGS, model=fixed(0.2))
+    assert unsure.assertion == "abstain" and unsure.refused  # a grounded guess is not lifted
+
+
 def test_neither_reader_answering_is_the_refusal() -> None:
     out = conclude_auto(grounded(0.0, claim=None), reply("The documents do not say.", refused=True), SETTINGS)
     assert (out.assertion, out.refused, out.confidence, out.claim) == ("abstain", True, 0.0, None)
