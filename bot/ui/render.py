@@ -36,7 +36,6 @@ CSS = f"""
                margin-bottom: 3px; }}
 .tier-badge.tier-sure {{ background: rgba(22, 163, 74, 0.15); color: #15803d; }}
 .tier-badge.tier-likely {{ background: rgba(37, 99, 235, 0.15); color: #1d4ed8; }}
-.answer.error {{ border-left: 4px solid #dc2626; padding: 6px 10px; }}
 a.cite-link {{ text-decoration: none; font-weight: 600; padding: 0 1px; }}
 .answer-meta {{ font-size: 0.8em; opacity: 0.65; margin-top: 4px; }}
 #sources-panel .sources-scroll {{ max-height: {SOURCES_MAX_PX}px; overflow-y: auto; overscroll-behavior: contain;
@@ -203,11 +202,6 @@ def render_answer(answer: Answer, turn: int) -> str:
         return f'<div class="answer refused">{badge}{body}{meta_line}</div>'
     kind = " likely" if answer.assertion == "likely" else ""
     return f'<div class="answer{kind}">{badge}{body}{meta_line}</div>'
-
-
-def render_error(message: str) -> str:
-    """Render an error shown in place of an answer."""
-    return f'<div class="answer error">⚠ {esc(message)}</div>'
 
 
 def _quoted(span: str, cit: dict[str, Any]) -> str:
