@@ -39,13 +39,15 @@ def _pct(x: float | None) -> str:
 
 def _trust_row(name: str, half: str, t: dict) -> list:
     """One row of the trust table: right / wrong / abstained, precision, coverage, per tier, ECE, AURC."""
+    from bot.evaluate.report import chance_cell
+
     tiers = t["tiers"]
     sure, likely = tiers["sure"], tiers["likely"]
     return [
         name, half, t["questions"], t["right"], t["wrong"], t["abstained"], _pct(t["precision"]), _pct(t["coverage"]),
         _pct(t["wrong_rate"]), f"{sure['claim_right']}/{sure['n']}", f"{likely['claim_right']}/{likely['n']}",
         tiers["abstain"]["n"], f"{t['reliability']['ece']:.3f}" if t["reliability"]["ece"] is not None else "n/a",
-        _chance(t["reliability"]),
+        chance_cell(t["reliability"]),
         f"{t['risk_coverage']['aurc']:.3f}" if t["risk_coverage"]["aurc"] is not None else "n/a",
     ]  # fmt: skip
 
@@ -54,11 +56,6 @@ TRUST_HEADER = [
     "set", "half", "questions", "right", "wrong", "abstained", "precision", "coverage", "wrong rate",
     "sure right/n", "likely right/n", "abstain n", "ECE", "ECE by chance (mean, p90)", "AURC",
 ]  # fmt: skip
-
-
-def _chance(rel: dict) -> str:
-    c = rel.get("ece_if_calibrated")
-    return f"{c['mean']:.3f}, {c['p90']:.3f}" if c else "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -165,7 +165,8 @@ def _chance(rel: Mapping[str, Any]) -> str:
             f"(90 % of draws below {_num(c['p90'])})")  # fmt: skip
 
 
-def _chance_cell(rel: Mapping[str, Any]) -> str:
+def chance_cell(rel: Mapping[str, Any]) -> str:
+    """A reliability block's chance ECE as a table cell: ``mean, p90`` (``n/a`` without claims)."""
     c = rel.get("ece_if_calibrated")
     return f"{_num(c['mean'])}, {_num(c['p90'])}" if c else "n/a"
 
@@ -224,7 +225,7 @@ def render_trust(summary: Mapping[str, Any]) -> list[str]:
             lines.append(
                 f"| {half} | {h['questions']} | {h['right']} | {h['wrong']} | {h['abstained']} "
                 f"| {_fmt(h['precision'], True)} | {_fmt(h['coverage'], True)} | {_fmt(h['wrong_rate'], True)} "
-                f"| {_num(h['reliability']['ece'])} | {_chance_cell(h['reliability'])} "
+                f"| {_num(h['reliability']['ece'])} | {chance_cell(h['reliability'])} "
                 f"| {_num(h['risk_coverage']['aurc'])} |"
             )
     return lines

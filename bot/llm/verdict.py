@@ -25,7 +25,7 @@ from typing import Any
 from bot.evaluate.matching import text_match
 from bot.llm.common import fallback
 from bot.models import Answer, Citation
-from bot.verdict.tiers import abstention, cited, settle
+from bot.verdict.tiers import abstention, below_sure, cited, settle
 
 __all__ = ["UNCONFIRMED", "Rejected", "agrees", "claim_answer", "conclude", "conclude_auto"]
 
@@ -227,7 +227,8 @@ def conclude_auto(
         # The reader failed its checks or found nothing, but the grounded engine is sure on its own. On the tuning
         # halves such claims were right 7 times in 9 (the combined model, which barely weighs the grounded
         # confidence, withheld them all): hedged with the passage, never stated plainly without a second reader.
-        confidence = max(confidence, min(grounded.confidence, settings.sure_confidence - 1e-4))
+        sure_at, likely_at = settings.sure_confidence, settings.likely_confidence
+        confidence = max(confidence, below_sure(grounded.confidence, sure_at, likely_at))
     if agreed and claim is not None and grounded.kind == "derived":
         # both found the same computed value: the grounded wording shows its formula and operands
         chosen = grounded.model_copy(update={"text": claim, "refused": False, "engine": "auto"})

@@ -168,6 +168,15 @@ def settle(answer: Answer, confidence: float, sure_at: float, likely_at: float, 
     )
 
 
+def below_sure(confidence: float, sure_at: float, likely_at: float) -> float:
+    """``confidence`` kept just under ``sure_at``, for an answer a rule never lets be stated plainly.
+
+    The tier alone would say so (``settle``'s ``ceiling``); the number is lowered too, so a reader never sees
+    a "likely" answer with a confidence the thresholds call sure. Unchanged when the thresholds leave no room.
+    """
+    return min(confidence, sure_at - 1e-4) if sure_at > likely_at else confidence
+
+
 def disputed(answer: Answer, confidence: float, sure_at: float, likely_at: float) -> Answer:
     """An answer reporting that the documents disagree: never stated plainly (at most ``likely``).
 
@@ -175,8 +184,7 @@ def disputed(answer: Answer, confidence: float, sure_at: float, likely_at: float
     vehicles [2] — the passages: [1] “…”; [2] “…”.``; below ``likely_at`` it abstains like any answer.
     The confidence (the verdict's rating of the best value) is kept below ``sure_at``.
     """
-    capped = min(confidence, sure_at - 1e-4) if sure_at > likely_at else confidence
-    said = settle(answer, max(capped, 0.0), sure_at, likely_at, ceiling="likely")
+    said = settle(answer, max(below_sure(confidence, sure_at, likely_at), 0.0), sure_at, likely_at, ceiling="likely")
     if said.assertion != "likely":
         return said
     shown = cited(answer.text, answer.citations)
