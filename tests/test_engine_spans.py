@@ -177,3 +177,42 @@ def test_the_asked_noun_is_read_past_possessives_and_name_of(question: str, atyp
 
     q = analyse(question)
     assert (q.atype, q.head) == (atype, head)
+
+
+def _top_candidate(question: str, sentence: str) -> str:
+    import numpy as np
+
+    from bot.engine.evidence import Sentence
+    from bot.engine.extract import candidates
+    from bot.engine.question import analyse
+    from bot.sentences import SentenceRecord
+
+    q = analyse(question)
+    record = SentenceRecord(f"spans-{sentence}", "doc.txt", 0, len(sentence), sentence)  # parses are cached by id
+    s = Sentence(record, np.zeros(3, dtype=np.float32), score=1.0)
+    return candidates(q, [s])[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        # the question ends with "near": the answer is what stands after "near", not the flat's street
+        ("What was Lena Vos's studio near?",
+         "In 1990 the painter Lena Vos rented a studio on Mill Lane, near the old ropeworks.", "old ropeworks"),
+        # with an asked noun, only an object of that kind answers: not "the Kingdom of Ardal" after "in"
+        ("What county is Dunmore in?", "Dunmore is a town in the Kingdom of Ardal and the seat of Kells County.",
+         "Kells County"),
+    ],
+)  # fmt: skip
+def test_a_question_ending_in_a_preposition_asks_for_its_object(question: str, sentence: str, answer: str) -> None:
+    assert _top_candidate(question, sentence).endswith(answer)
+
+
+def test_the_noun_after_is_is_the_subject_when_the_question_ends_in_a_preposition() -> None:
+    from bot.engine.question import analyse
+
+    q = analyse("What is Mapplethorpe's apartment near?")
+    assert (q.stranded, q.head) == ("near", None)  # "what" is the object of "near"; "apartment" is the subject
+    q = analyse("What is the harbour's main export?")
+    assert q.stranded is None and q.head == "export"
+    assert analyse("What is the rest made of?").stranded is None

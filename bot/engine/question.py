@@ -28,6 +28,7 @@ from bot.engine.vocabulary import (
     SPAN_NOUNS,
     TIME_NOUNS,
 )
+from bot.language.chunks import PREPOSITIONS
 from bot.language.names import find_names
 from bot.language.quantities import TIME_UNITS
 from bot.language.tokens import AUXILIARIES, NEGATIONS, STOPWORDS, WH_WORDS, Token, key, tokenize
@@ -78,6 +79,7 @@ class Question:
     guessed: frozenset[str] = frozenset()  # keys of those filled-in name words: they rank evidence softly
     list_of: str = ""  # for a list question, the type of its items
     acronym: str = ""  # "What does X stand for?" -> "X"
+    stranded: str | None = None  # the preposition the question ends with ("What was the flat near?" -> "near")
 
     def modifier(self, name: str) -> bool:
         """Whether a name of the question modifies a noun ("the Nordic market", "EV startups", "US dollars")."""
@@ -204,6 +206,7 @@ def analyse(text: str) -> Question:
     atype = "other"
     subject_wh = False
     plural = False
+    stranded = _stranded(words)
     if SUMMARY_RE.search(text):
         atype = "summary"
     elif lows and lows[0] in LIST_VERBS:
@@ -244,8 +247,9 @@ def analyse(text: str) -> Question:
         noun_tok = tokens[after - 1] if head and after - 1 < len(tokens) else None
         if noun_tok is not None and noun_tok.low != noun_tok.lemma and noun_tok.low.endswith("s"):
             plural = True
-        if head is None and wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in COPULAS:
+        if head is None and wh_i + 2 < len(tokens) and tokens[wh_i + 1].low in COPULAS and not stranded:
             # "What is the name of X's subsidiary?", "Who is the CEO of X?": the asked noun follows
+            # (not in "What was X's flat near?": there the noun is the subject and "what" the object of "near")
             head = _noun_after_copula(tokens, wh_i + 2)
             if head in SPAN_NOUNS and any(t.lemma in MONEY_WORDS for t in tokens[wh_i + 2 :]):
                 atype = "money"  # "What is the price bracket for X?"
@@ -314,7 +318,19 @@ def analyse(text: str) -> Question:
         summary_scope=_summary_scope(text) if atype == "summary" else "",
         list_of=list_of,
         acronym=_acronym(text),
+        stranded=stranded,
     )
+
+
+def _stranded(words: list[Token]) -> str | None:
+    """The preposition a question ends with ("What was the flat near?" -> "near"), or None.
+
+    Such a question asks for that preposition's object. "of" is left out: a question ending in it is cut short
+    ("What is X made of?" aside, it is usually "the rest of?"-style debris).
+    """
+    if len(words) >= 3 and words[-1].low in PREPOSITIONS and words[-1].low != "of":
+        return words[-1].low
+    return None
 
 
 _OPTIONS_RE = re.compile(
