@@ -37,9 +37,8 @@ from bot.engine.extract_numbers import (
 )
 from bot.engine.fit import MEASURE_NOUNS, fit
 from bot.engine.question import Question
-from bot.engine.spans import Candidate, anchors, overlaps_question, proximity, span
+from bot.engine.spans import STRANDED_BONUS, Candidate, after_stranded, anchors, overlaps_question, proximity, span
 from bot.engine.vocabulary import NUMERIC_NOUNS, PERSON_NOUNS, PLACE_NOUNS
-from bot.language.chunks import DETERMINERS, POSSESSIVES
 from bot.language.tokens import NEGATIONS, STOPWORDS, Token, key
 
 __all__ = ["Candidate", "candidates"]
@@ -142,29 +141,6 @@ def _window(q: Question, toks: list[Token], i: int, j: int, size: int = 6) -> fl
     return len(near & keys) / len(keys)
 
 
-def _after_stranded(q: Question, toks: list[Token], i: int, prep: str | None) -> bool:
-    """Whether the span starting at ``i`` is the object of the question's stranded preposition.
-
-    The question ends with a preposition (``Question.stranded``) that stands right before the span (past articles
-    and possessives), with one of the question's words a few tokens before it ("rented a flat, near Pratt Institute"
-    answers "What was the flat near?").
-    """
-    if prep is None:
-        return False
-    b = i - 1
-    while b > 0 and toks[b].low in DETERMINERS | POSSESSIVES:
-        b -= 1
-    if b < 1 or toks[b].low != prep:
-        return False
-    return any(toks[k].key in q.keys for k in range(max(0, b - STRANDED_REACH), b))
-
-
-STRANDED_REACH = 8
-"""Tokens before the preposition in which one of the question's words must stand."""
-STRANDED_BONUS = 0.2
-"""Score added to the object of the question's stranded preposition."""
-
-
 def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
     """Noun and verb phrases of a sentence that the question does not already say, scored for the asked type."""
     p = s.parsed
@@ -175,7 +151,6 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
     first_anchor, last_anchor = min(where), max(where)
     out = []
     names = q.name_keys
-    prep = q.stranded
     spelled = expansion_keys(q, s)  # "Old Pilots Guild" when the question says "OPG"
     for c in p.chunks:
         if q.atype in ("person", "name", "place") and "NUM" in tags[c.i : c.j]:
@@ -238,7 +213,7 @@ def phrase_candidates(q: Question, s: Sentence) -> list[Candidate]:
             and any(toks[k].key in q.keys for k in range(i - 3, i - 1))
         ):
             score += 0.2  # "founded ... by settlers" answers "Who founded ...?"
-        if _after_stranded(q, toks, i, prep) and (head is None or any(t.key == head for t in words)):
+        if after_stranded(q, toks, i) and (head is None or any(t.key == head for t in words)):
             # with an asked noun ("what county is it in?") only an object of that kind answers
             score += STRANDED_BONUS  # "What was the flat near?": "near Pratt Institute"
         if c.j - c.i > 2 and any(toks[k].low == "of" for k in range(c.i, c.j)):

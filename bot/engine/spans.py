@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from bot.engine.evidence import Sentence
 from bot.engine.question import Question
+from bot.language.chunks import DETERMINERS, POSSESSIVES
 from bot.language.quantities import NUMBER_WORDS, Quantity
 from bot.language.tokens import Token
 
@@ -179,3 +180,27 @@ def number_range(c: Candidate) -> Candidate:
         return c
     start = max(0, a - 30) + m.start()
     return replace(c, text=text[start : c.end - base], start=base + start)
+
+
+def after_stranded(q: Question, toks: list[Token], i: int) -> bool:
+    """Whether the span starting at ``i`` is the object of the question's stranded preposition.
+
+    The question ends with a preposition (``Question.stranded``) that stands right before the span (past articles
+    and possessives), with one of the question's words a few tokens before it ("rented a flat, near Pratt Institute"
+    answers "What was the flat near?").
+    """
+    prep = q.stranded
+    if prep is None:
+        return False
+    b = i - 1
+    while b > 0 and toks[b].low in DETERMINERS | POSSESSIVES:
+        b -= 1
+    if b < 1 or toks[b].low != prep:
+        return False
+    return any(toks[k].key in q.keys for k in range(max(0, b - STRANDED_REACH), b))
+
+
+STRANDED_REACH = 8
+"""Tokens before the preposition in which one of the question's words must stand."""
+STRANDED_BONUS = 0.2
+"""Score added to the object of the question's stranded preposition."""
