@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.engine.question_forms import acronym_asked, either_or, stranded_preposition, summary_scope_of
 from bot.engine.vocabulary import (
     COPULAS,
     HOW_ADJECTIVES,
@@ -28,7 +29,6 @@ from bot.engine.vocabulary import (
     SPAN_NOUNS,
     TIME_NOUNS,
 )
-from bot.language.chunks import PREPOSITIONS
 from bot.language.names import find_names
 from bot.language.quantities import TIME_UNITS
 from bot.language.tokens import AUXILIARIES, NEGATIONS, STOPWORDS, WH_WORDS, Token, key, tokenize
@@ -206,7 +206,7 @@ def analyse(text: str) -> Question:
     atype = "other"
     subject_wh = False
     plural = False
-    stranded = _stranded(words)
+    stranded = stranded_preposition(words)
     if SUMMARY_RE.search(text):
         atype = "summary"
     elif lows and lows[0] in LIST_VERBS:
@@ -288,7 +288,7 @@ def analyse(text: str) -> Question:
         atype, list_of = "list", atype
     else:
         list_of = ""
-    options = _options(text) if atype in ("yesno", "entity", "other") else []
+    options = either_or(text) if atype in ("yesno", "entity", "other") else []
     if options and atype == "yesno":
         atype = "choice"
     asked = {head} if head else set()
@@ -315,44 +315,11 @@ def analyse(text: str) -> Question:
         options=options,
         wh_index=wh_i,
         subject_wh=subject_wh,
-        summary_scope=_summary_scope(text) if atype == "summary" else "",
+        summary_scope=summary_scope_of(text) if atype == "summary" else "",
         list_of=list_of,
-        acronym=_acronym(text),
+        acronym=acronym_asked(text),
         stranded=stranded,
     )
-
-
-def _stranded(words: list[Token]) -> str | None:
-    """The preposition a question ends with ("What was the flat near?" -> "near"), or None.
-
-    Such a question asks for that preposition's object. "of" is left out: a question ending in it is cut short
-    ("What is X made of?" aside, it is usually "the rest of?"-style debris).
-    """
-    if len(words) >= 3 and words[-1].low in PREPOSITIONS and words[-1].low != "of":
-        return words[-1].low
-    return None
-
-
-_OPTIONS_RE = re.compile(
-    r"\b(?:is|are|was|were|did|does|do|will|would|has|have|had)\b.*?\b([\w' -]+?)\s+or\s+([\w' -]+?)\s*\??$",
-    re.IGNORECASE,
-)
-
-
-def _options(text: str) -> list[str]:
-    """The two options of an either/or question ("Is it X or Y?")."""
-    m = _OPTIONS_RE.search(text.strip())
-    if not m:
-        return []
-    a, b = m.group(1).split()[-3:], m.group(2).split()[:3]
-    return [" ".join(a), " ".join(b)]
-
-
-def _summary_scope(text: str) -> str:
-    m = re.search(r"\b(?:about|on|of|regarding)\s+(.+?)\s*[?.!]*$", text, re.IGNORECASE)
-    if not m or re.fullmatch(r"(?:the |this )?(?:document|article|text|report|story|passage)s?", m.group(1), re.I):
-        return ""
-    return m.group(1)
 
 
 def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
@@ -399,15 +366,3 @@ def _named_noun(tokens: list[Token], k: int) -> str | None:
         if lows[i] in ("name", "title") and lows[i + 1] == "of":
             return _noun_after_copula(tokens, i + 2)
     return None
-
-
-_ABBR = r"([A-Z][A-Za-z0-9.&-]{1,12})"
-_ACRONYM_RE = re.compile(
-    rf"\bwhat (?:does|do|did) {_ABBR} (?:stand|stands) for\b|\b{_ABBR} (?:is|was) short for\b|\bfull name of {_ABBR}\b",
-    re.IGNORECASE,
-)
-
-
-def _acronym(text: str) -> str:
-    m = _ACRONYM_RE.search(text)
-    return next((g for g in m.groups() if g), "") if m else ""
