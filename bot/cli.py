@@ -4,23 +4,20 @@ Every command reads the one settings object (flags override ``BOT_*``
 variables), builds or updates the index when it is missing or stale, and turns
 :class:`bot.errors.BotError` into a one-line message and a non-zero exit code.
 Heavy libraries are imported inside the commands so ``bot --help`` is instant.
+The shared plumbing (errors, settings, progress, opening the bot) is in :mod:`bot.cli_support`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from bot.service import Bot
-    from bot.settings import Settings
+# open_bot is looked up here at call time, so tests can replace ``bot.cli.open_bot``.
+from bot.cli_support import echo_err, handle_errors, open_bot, rich_progress, settings_from
 
 app = typer.Typer(
     name="bot",
@@ -41,114 +38,12 @@ app = typer.Typer(
 
 DocsOpt = Annotated[Path | None, typer.Option("--docs", help="Documents folder [env BOT_DOCS_DIR; default seeds].")]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [env BOT_INDEX_DIR; default index].")]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 ENGINE_HELP = (
     "Answer engine: auto, grounded, local, openai, llamacpp [env BOT_LLM; default: auto when the local model "
     "is installed, else grounded]."
 )
-
-
-def _err(message: str) -> None:
-    from rich.console import Console
-
-    # soft_wrap: a message is one line however narrow the terminal (or 80 columns when piped)
-    Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
-
-
-def handle_errors(fn: F) -> F:
-    """Turn BotError into a clean one-line message and exit code (no traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from bot.errors import BotError
-
-        try:
-            return fn(*args, **kwargs)
-        except BotError as exc:
-            _err(f"Error: {exc}")
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            _err("Interrupted; the index stays usable (re-run to finish).")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def settings_from(docs: Path | None = None, index: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from the environment with the command's flags on top."""
-    from bot.settings import load_settings
-
-    return load_settings(docs_dir=docs, index_dir=index, **overrides)
-
-
-@contextmanager
-def rich_progress(quiet: bool = False) -> Iterator[Callable[[int, int, str], None] | None]:
-    """A progress callback drawing a rich progress bar on stderr."""
-    if quiet:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    ) as bar:
-        task = None
-
-        def update(done: int, total: int, desc: str) -> None:
-            nonlocal task
-            if task is None:
-                if total == 0:
-                    return
-                task = bar.add_task(desc, total=total)
-            bar.update(task, completed=done, total=total, description=desc)
-
-        yield update
-
-
-def open_bot(settings: Settings, quiet: bool = False, summary: bool = True, indexing: bool = False) -> Bot:
-    """Build or update the index and return the bot over it.
-
-    Args:
-        settings: Where the documents and the index are.
-        quiet: No progress bar, and the summary only when something changed.
-        summary: Print the one-line index summary on stderr.
-        indexing: The command is about indexing (``bot index``): every skipped file is listed, and
-            notes about the index are shown; other commands only warn about files skipped for a new
-            reason since the last run.
-    """
-    from bot.embed import MiniLMEncoder
-    from bot.indexer import sync_index
-    from bot.service import Bot
-    from bot.store import Store
-
-    # The bar is drawn only on a terminal: piped, rich would print its final frame as an extra line.
-    with rich_progress(quiet or not sys.stderr.isatty()) as progress:
-        store = Store.open(settings)
-        embeddings = MiniLMEncoder.from_settings(settings)
-        report = sync_index(
-            settings,
-            store=store,
-            embedder=embeddings,
-            progress=progress,
-            warn=lambda m: _err(f"Warning: {m}"),
-            repeat_warnings=indexing,
-        )
-        bot = Bot(settings, store, embeddings)
-        bot.last_report = report
-    if indexing:
-        for note in report.notes:
-            _err(f"Note: {note}")
-    if summary and report and (report.indexed or report.removed or not quiet):
-        _err(f"Index: {report.summary()}")
-    return bot
 
 
 @app.command("index")
@@ -237,7 +132,7 @@ def ask_cmd(
             quote = terminal_safe(c.quote, one_line=True)
             typer.echo(f"[{c.n}] {shown_name(c.source)}:{c.start}-{c.end} “{quote}”")
     if answer.flags:
-        _err("Note: " + "; ".join(answer.flags))
+        echo_err("Note: " + "; ".join(answer.flags))
 
 
 @app.command("facts")
@@ -376,7 +271,7 @@ def eval_cmd(
         min_right=min_right,
     )
     for message in failed:
-        _err(message)
+        echo_err(message)
     if failed:
         raise typer.Exit(1)
 
@@ -413,10 +308,10 @@ def chat_cmd(
     bot = open_bot(settings)
     bot.embeddings.embed_query("warm up")
     if share and not login:
-        _err("Warning: --share publishes the UI on a public link without a login; consider --auth / BOT_AUTH.")
+        echo_err("Warning: --share publishes the UI on a public link without a login; consider --auth / BOT_AUTH.")
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not login:
-        _err(f"Warning: serving on {settings.host} without a login; anyone on the network can use it.")
-    _err(f"Serving the chat UI on http://{settings.host}:{settings.port} (Ctrl+C to stop).")
+        echo_err(f"Warning: serving on {settings.host} without a login; anyone on the network can use it.")
+    echo_err(f"Serving the chat UI on http://{settings.host}:{settings.port} (Ctrl+C to stop).")
     from bot.ui import launch
 
     launch(bot, share=share)

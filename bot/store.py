@@ -23,21 +23,21 @@ before ownership existed (records without owner) opens as it is, unscoped.
 Every Chroma call goes through :class:`bot.chroma.ScopedCollection`, which turns Chroma's
 failures into the bot's errors: an unreachable server into
 :class:`StoreUnavailableError`, a damaged index (which Chroma may only notice
-at query time) into :class:`IndexCorruptError`.
+at query time) into :class:`IndexCorruptError`. How records are laid out (the manifest's
+:class:`DocRecord`, chunk and fact metadata, paged reads) is in :mod:`bot.store_records`.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chroma import OWNER_KEY, ScopedCollection, Where, connect, guarded, short
 from bot.errors import BotError, IndexCorruptError, IndexMissingError
 from bot.models import Chunk, Fact
 from bot.sentences import SentenceRecord
+from bot.store_records import PAGE, DocRecord, chunk_from, dump_manifest, fact_meta, scan
 from bot.unchanged import Unchanged
 
 if TYPE_CHECKING:
@@ -51,20 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["OWNER_KEY", "DocRecord", "ScopedCollection", "Store", "connect", "dump_manifest"]
 
 _GENERATION_ID = "~generation"  # a record in the docs collection, not a document
-_PAGE = 2000  # records per get() page; keeps memory and request sizes bounded
 LEGACY_COLLECTION = "docs"  # the one default collection name before per-folder collections
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    """What the manifest knows about one indexed document."""
-
-    source: str
-    sha256: str
-    chunks: int
-    facts: int
-    indexed_at: str
-    splitter: str
 
 
 # -- the store -----------------------------------------------------------------------------------------
@@ -197,7 +184,7 @@ class Store:
     def doc_records(self) -> dict[str, DocRecord]:
         """All indexed documents (of this owner) by source."""
         out = {}
-        for id_, meta, _doc, _emb in self._scan(self.docs):
+        for id_, meta, _doc, _emb in scan(self.docs):
             if id_ != _GENERATION_ID:
                 out[meta["source"]] = DocRecord(**{k: meta[k] for k in DocRecord.__dataclass_fields__})
         return out
@@ -242,17 +229,17 @@ class Store:
         if not sources:
             return out
         where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
-        for i, m, _d, e in self._scan(self.chunks, where=where, embeddings=True):
+        for i, m, _d, e in scan(self.chunks, where=where, embeddings=True):
             out[m["source"]][i] = list(e)
         return out
 
     def upsert_chunks(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
         """Add or replace chunks with their vectors."""
-        for i in range(0, len(chunks), _PAGE):
-            part = chunks[i : i + _PAGE]
+        for i in range(0, len(chunks), PAGE):
+            part = chunks[i : i + PAGE]
             self.chunks.upsert(
                 ids=[c.id for c in part],
-                embeddings=[list(e) for e in embeddings[i : i + _PAGE]],
+                embeddings=[list(e) for e in embeddings[i : i + PAGE]],
                 documents=[c.text for c in part],
                 metadatas=[c.model_dump(exclude={"id", "text"}) for c in part],
             )
@@ -260,12 +247,12 @@ class Store:
     def delete_chunks(self, ids: Iterable[str]) -> None:
         """Delete chunks by id."""
         ids = list(ids)
-        for i in range(0, len(ids), _PAGE):
-            self.chunks.delete(ids=ids[i : i + _PAGE])
+        for i in range(0, len(ids), PAGE):
+            self.chunks.delete(ids=ids[i : i + PAGE])
 
     def all_chunks(self) -> list[Chunk]:
         """Every chunk (for keyword search and listings)."""
-        return [_chunk(i, m, d) for i, m, d, _e in self._scan(self.chunks, documents=True)]
+        return [chunk_from(i, m, d) for i, m, d, _e in scan(self.chunks, documents=True)]
 
     def query_chunks(self, embedding: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks to a vector, with cosine similarity."""
@@ -276,7 +263,7 @@ class Store:
             query_embeddings=[list(embedding)], n_results=n, include=["metadatas", "documents", "distances"]
         )
         return [
-            (_chunk(i, m, d), 1.0 - dist)
+            (chunk_from(i, m, d), 1.0 - dist)
             for i, m, d, dist in zip(
                 res["ids"][0], res["metadatas"][0], res["documents"][0], res["distances"][0], strict=True
             )
@@ -288,7 +275,7 @@ class Store:
             where={"$and": [{"source": {"$eq": source}}, {"start": {"$lt": hi}}, {"end": {"$gt": lo}}]},
             include=["metadatas", "documents"],
         )
-        return [_chunk(i, m, d) for i, m, d in zip(res["ids"], res["metadatas"], res["documents"], strict=True)]
+        return [chunk_from(i, m, d) for i, m, d in zip(res["ids"], res["metadatas"], res["documents"], strict=True)]
 
     # -- facts ------------------------------------------------------------
     def replace_facts(
@@ -297,18 +284,18 @@ class Store:
         """Replace the facts of some sources."""
         if sources:
             self.facts.delete(where={"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}})
-        for i in range(0, len(facts), _PAGE):
-            part = facts[i : i + _PAGE]
+        for i in range(0, len(facts), PAGE):
+            part = facts[i : i + PAGE]
             self.facts.upsert(
                 ids=[f.id for f in part],
-                embeddings=[list(e) for e in embeddings[i : i + _PAGE]],
+                embeddings=[list(e) for e in embeddings[i : i + PAGE]],
                 documents=[f.sentence for f in part],
-                metadatas=[_fact_meta(f) for f in part],
+                metadatas=[fact_meta(f) for f in part],
             )
 
     def all_facts(self) -> list[Fact]:
         """Every fact, in document order."""
-        facts = [Fact.model_validate_json(m["json"]) for _i, m, _d, _e in self._scan(self.facts)]
+        facts = [Fact.model_validate_json(m["json"]) for _i, m, _d, _e in scan(self.facts)]
         return sorted(facts, key=lambda f: (f.source, f.start))
 
     # -- sentences --------------------------------------------------------
@@ -317,7 +304,7 @@ class Store:
         if not sources:
             return {}
         where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
-        return {i: list(e) for i, _m, _d, e in self._scan(self.sentences, where=where, embeddings=True)}
+        return {i: list(e) for i, _m, _d, e in scan(self.sentences, where=where, embeddings=True)}
 
     def replace_sentences(
         self, sources: Sequence[str], records: Sequence[SentenceRecord], vectors: Sequence[Sequence[float]]
@@ -325,13 +312,13 @@ class Store:
         """Write the sentences of some sources and drop their sentences that are gone."""
         keep = {r.id for r in records}
         stale = [i for i in self.sentence_vectors(sources) if i not in keep]
-        for i in range(0, len(stale), _PAGE):
-            self.sentences.delete(ids=stale[i : i + _PAGE])
-        for i in range(0, len(records), _PAGE):
-            part = records[i : i + _PAGE]
+        for i in range(0, len(stale), PAGE):
+            self.sentences.delete(ids=stale[i : i + PAGE])
+        for i in range(0, len(records), PAGE):
+            part = records[i : i + PAGE]
             self.sentences.upsert(
                 ids=[r.id for r in part],
-                embeddings=[list(v) for v in vectors[i : i + _PAGE]],
+                embeddings=[list(v) for v in vectors[i : i + PAGE]],
                 documents=[r.text for r in part],
                 metadatas=[{"source": r.source, "start": r.start, "end": r.end} for r in part],
             )
@@ -383,41 +370,3 @@ class Store:
         self.facts.delete(where={"source": source})
         self.sentences.delete(where={"source": source})
         self._touch()
-
-    def _scan(
-        self,
-        col: ScopedCollection,
-        where: dict[str, Any] | None = None,
-        documents: bool = False,
-        embeddings: bool = False,
-    ) -> Iterable[tuple[str, dict[str, Any], str | None, Any]]:
-        include: list[str] = (
-            ["metadatas"] + (["documents"] if documents else []) + (["embeddings"] if embeddings else [])
-        )
-        offset = 0
-        while True:
-            res = col.get(where=where, include=include, limit=_PAGE, offset=offset)
-            ids = res["ids"]
-            docs = res["documents"] if documents else [None] * len(ids)
-            embs = res["embeddings"] if embeddings else [None] * len(ids)
-            yield from zip(ids, res["metadatas"], docs, embs, strict=True)
-            if len(ids) < _PAGE:
-                return
-            offset += _PAGE
-
-
-def _chunk(id_: str, meta: dict[str, Any], text: str | None) -> Chunk:
-    return Chunk(id=id_, text=text or "", **meta)
-
-
-def _fact_meta(f: Fact) -> dict[str, Any]:
-    meta: dict[str, Any] = {"source": f.source, "kind": f.kind, "json": f.model_dump_json()}
-    for key in ("subject", "measure", "unit", "period"):
-        if getattr(f, key):
-            meta[key] = getattr(f, key)
-    return meta
-
-
-def dump_manifest(records: dict[str, DocRecord]) -> str:
-    """Render the manifest as pretty JSON (written to ``index/manifest.json`` for people and tools)."""
-    return json.dumps({"documents": [r.__dict__ for r in sorted(records.values(), key=lambda r: r.source)]}, indent=2)
