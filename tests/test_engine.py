@@ -370,6 +370,23 @@ def test_share_held_by_others_than_named_holders_is_a_complement(orchard_bot) ->
     assert [t.name for t in a.tool_calls] == ["calculate"]
 
 
+def test_the_stake_of_holders_in_a_company_is_their_combined_share(orchard_bot) -> None:
+    # "of" names the holders when "in" names the company; "combined" describes the stake, it is not the asked noun
+    a = orchard_bot.ask("What is the combined stake of Tierra Verde and Montana Azul in Frigo Sur?")
+    check(a, r"^40 percent: Tierra Verde 25 percent \+ Montana Azul 15 percent \[1\]\.$")
+    assert [t.name for t in a.tool_calls] == ["calculate"]
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [("What's the combined stake of A and B in C?", "stake"), ("What is the expected price of the Yijing?", "price")],
+)
+def test_a_participle_before_the_asked_noun_describes_it(question: str, head: str) -> None:
+    from bot.engine.question import analyse
+
+    assert analyse(question).head == head
+
+
 def _candidate(text: str, span_text: str):
     import numpy as np
 

@@ -180,14 +180,21 @@ def _shares(w: Work, remainder: bool) -> Answer | None:
     return answer(w, value, unit, formula, found)
 
 
+_NAME = r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)"
+_IN_NAME = re.compile(rf"\b(?:in|into)\s+{_NAME}")
+_SHARE_OF_NAME = re.compile(rf"\b(?:percent|percentage|share|stake|portion|part|proportion|fraction)\s+of\s+{_NAME}")
+
+
 def _objects(w: Work) -> list[str]:
-    """Names the question asks *about* rather than as holders ("stake ... in Yinwang")."""
-    m = re.findall(
-        r"\b(?:in|into|(?:percent|percentage|share|stake|portion|part|proportion|fraction)\s+of)\s+"
-        r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)",
-        w.q.text,
-    )
-    return [x for x in m if x in w.q.names] if len(w.q.names) > 1 else []
+    """Names the question asks *about* rather than as holders ("stake ... in Yinwang", "percent of Yinwang").
+
+    "of" names the whole only when no "in" does: in "the combined stake of Changan and Seres in Yinwang" the
+    names after "of" hold the stakes.
+    """
+    if len(w.q.names) < 2:
+        return []
+    inside = [x for x in _IN_NAME.findall(w.q.text) if x in w.q.names]
+    return inside or [x for x in _SHARE_OF_NAME.findall(w.q.text) if x in w.q.names]
 
 
 COMPARE = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|against)\b", re.I)

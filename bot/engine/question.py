@@ -346,8 +346,10 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
         k = n + 2  # "X's delivery total", "the Joneses' brand": the owner is not the asked noun
     while k + 1 < len(tokens) and tokens[k + 1].kind == "word" and "NOUN" in tokens[k + 1].pos and tokens[k].noun:
         k += 1  # the last noun of "delivery total"
-    while k + 1 < len(tokens) and "ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos:
-        k += 1  # "the strongest influence"
+    while k + 1 < len(tokens) and (
+        ("ADJ" in tokens[k].pos and "NOUN" not in tokens[k].pos) or _participle_before_noun(tokens[k], tokens[k + 1])
+    ):
+        k += 1  # "the strongest influence", "the combined stake"
     t = tokens[k] if k < len(tokens) else None
     if (
         t is not None
@@ -357,6 +359,11 @@ def _noun_after_copula(tokens: list[Token], k: int) -> str | None:
     ):
         return t.lemma  # "the CEO", "the goalie"
     return None
+
+
+def _participle_before_noun(t: Token, nxt: Token) -> bool:
+    """Whether ``t`` is a participle that describes the noun after it ("the combined stake", "the expected price")."""
+    return "VERB" in t.pos and t.low.endswith(("ed", "ing")) and nxt.kind == "word" and "NOUN" in nxt.pos
 
 
 def _named_noun(tokens: list[Token], k: int) -> str | None:
