@@ -216,3 +216,18 @@ def test_the_noun_after_is_is_the_subject_when_the_question_ends_in_a_prepositio
     q = analyse("What is the harbour's main export?")
     assert q.stranded is None and q.head == "export"
     assert analyse("What is the rest made of?").stranded is None
+
+
+REGISTRY = """\
+In 2009 the regulator took two of the 16 regional banks into receivership.
+In 2010 five of the 12 harbour pilots did not join the strike.
+"""
+
+
+def test_how_many_were_not_is_the_whole_less_the_part_the_sentence_counts(tmp_path: Path, embeddings) -> None:
+    b = corpus_bot(tmp_path, embeddings, "registry", REGISTRY)
+    a = b.ask("In 2009 how many regional banks were not taken into receivership?")
+    check(a, r"^14: 16 regional banks − two \[1\]\.$")  # "two of the 16 were taken": 16 − 2 were not
+    assert a.tool_calls[-1].args == {"expression": "16 - 2"}
+    a = b.ask("In 2010 how many harbour pilots did not join the strike?")
+    check(a, r"^Five of the 12 \[1\]\.$")  # the sentence already counts those who did not: no 12 − 5

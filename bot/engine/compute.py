@@ -16,9 +16,10 @@ from bot.engine.evidence import Sentence, gather
 from bot.engine.operands import NUMERIC, READ, UNNAMED_YEAR, Found, answer, fmt, locate, record
 from bot.engine.operations import Operation, parse_operation
 from bot.language.quantities import Quantity, date_ordinal
-from bot.language.tokens import tokenize
+from bot.language.tokens import NEGATIONS, tokenize
 
 if TYPE_CHECKING:
+    from bot.engine.spans import Candidate
     from bot.engine.work import Work
     from bot.models import Answer
 
@@ -214,6 +215,8 @@ def _complement(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | N
         f = locate(w, p, sentences, ("count",), exclude=(whole.quantity, *(x.quantity for x in parts)))
         if f is None or f.value is None or not _same_unit(whole.quantity, f.quantity):
             return None
+        if _denied_after(f.sentence, f.quantity):
+            return None  # "five of the 12 pilots did not report": the part is already those who did not
         parts.append(f)
     expression = f"{whole.value:g} - ({' + '.join(f'{f.value:g}' for f in parts)})"
     result = record(w, expression)
@@ -240,6 +243,33 @@ def _out_of(w: Work, op: Operation, sentences: list[Sentence]) -> Answer | None:
         f = Found(part, s, 1.0)
         return answer(w, result, "", f"{fmt(total)} − {part.text}", [f])
     return None
+
+
+def _denied_after(s: Sentence, qt: Quantity) -> bool:
+    """Whether the sentence negates what it says after a quantity ("five of the 12 pilots did not report")."""
+    return any(t.low in NEGATIONS for t in s.parsed.tokens[qt.i :])
+
+
+def remainder_of_ratio(w: Work, c: Candidate) -> Answer | None:
+    """What a part leaves of its whole, for a question about the rest: N - X of "X of the N".
+
+    "In 2009 two of the 16 banks were taken into receivership" answers "How many banks were not taken into
+    receivership?" with 16 − two. Only when the question is negated and the sentence is not: in "8,000 of the
+    12,000 did not strike" the 8,000 are already the ones asked about. None when it does not apply.
+    """
+    qt = c.quantity
+    if not w.q.negated or qt is None or qt.kind != "count" or qt.value is None or c.end <= qt.end:
+        return None
+    s = c.sentence
+    whole = next((x for x in s.parsed.quantities if qt.end < x.start <= c.end and x.kind == "count"), None)
+    if whole is None or whole.value is None or whole.value <= qt.value:
+        return None
+    if _denied_after(s, qt):
+        return None  # the sentence counts those who did not: the part itself answers
+    result = record(w, f"{whole.value:g} - {qt.value:g}")
+    if result is None:
+        return None
+    return answer(w, result, "", f"{whole.text} − {qt.text}", [Found(qt, s, 1.0), Found(whole, s, 1.0)])
 
 
 _HANDLERS = {

@@ -197,6 +197,9 @@ def _answer(w: Work) -> Answer:
         best = date_range(best)
     elif best.kind == "quantity" and best.quantity is not None and best.quantity.kind in ("count", "duration"):
         best = number_range(best)  # "six to nine months", not "nine months"
+    if q.atype == "count" and best.kind == "quantity" and (rest := compute.remainder_of_ratio(w, best)) is not None:
+        w.state(path="compute")
+        return rest  # "two of the 16 banks were taken" answers "how many were not taken": 16 − two
     others = rivals(q, best, found)
     if others:  # another document gives another value for the same thing: say both
         return disagreement(w, best, others)
