@@ -182,19 +182,26 @@ def _shares(w: Work, remainder: bool) -> Answer | None:
 
 _NAME = r"([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)"
 _IN_NAME = re.compile(rf"\b(?:in|into)\s+{_NAME}")
+_LISTED = re.compile(r"\s*(?:,|and\b)\s*[A-Z]")
 _SHARE_OF_NAME = re.compile(rf"\b(?:percent|percentage|share|stake|portion|part|proportion|fraction)\s+of\s+{_NAME}")
 
 
 def _objects(w: Work) -> list[str]:
     """Names the question asks *about* rather than as holders ("stake ... in Yinwang", "percent of Yinwang").
 
-    "of" names the whole only when no "in" does: in "the combined stake of Changan and Seres in Yinwang" the
-    names after "of" hold the stakes.
+    "of" names the whole only when no "in" does and it names one: in "the combined stake of Changan and Seres in
+    Yinwang" and "the combined share of Changan and Seres" the names after "of" hold the stakes.
     """
     if len(w.q.names) < 2:
         return []
     inside = [x for x in _IN_NAME.findall(w.q.text) if x in w.q.names]
-    return inside or [x for x in _SHARE_OF_NAME.findall(w.q.text) if x in w.q.names]
+    if inside:
+        return inside
+    wholes = []
+    for m in _SHARE_OF_NAME.finditer(w.q.text):
+        if m.group(1) in w.q.names and not _LISTED.match(w.q.text, m.end()):
+            wholes.append(m.group(1))  # "the share of A and B" lists holders: a whole is one name
+    return wholes
 
 
 COMPARE = re.compile(r"\b(compare[sd]?|comparison|versus|vs\.?|against)\b", re.I)
