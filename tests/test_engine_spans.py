@@ -221,6 +221,7 @@ def test_the_noun_after_is_is_the_subject_when_the_question_ends_in_a_prepositio
 REGISTRY = """\
 In 2009 the regulator took two of the 16 regional banks into receivership.
 In 2010 five of the 12 harbour pilots did not join the strike.
+In 2011 three of the 12 harbour pilots did not report for duty.
 """
 
 
@@ -231,3 +232,5 @@ def test_how_many_were_not_is_the_whole_less_the_part_the_sentence_counts(tmp_pa
     assert a.tool_calls[-1].args == {"expression": "16 - 2"}
     a = b.ask("In 2010 how many harbour pilots did not join the strike?")
     check(a, r"^Five of the 12 \[1\]\.$")  # the sentence already counts those who did not: no 12 − 5
+    a = b.ask("In 2011 how many harbour pilots did not report for duty?")  # an event, not a figure left unsaid
+    check(a, r"^Three of the 12 \[1\]\.$")

@@ -82,8 +82,11 @@ def _demonym_of_known(word: str, index_known: Callable[[str], bool]) -> bool:
 
 def not_disclosed(q: Question, s: Sentence) -> bool:
     """Whether the best sentence says outright that the asked thing was not given ("X did not say how much")."""
-    if not NOT_DISCLOSED.search(s.text):
+    m = NOT_DISCLOSED.search(s.text)
+    if not m:
         return False
+    if key(m.group(0).split()[-1]) in q.keys:
+        return False  # "did not report for duty" is what "how many did not report for duty?" asks about
     names = {w.lower() for n in q.names for w in n.split()}
     return not names or bool(names & {t.low for t in s.parsed.tokens})
 
