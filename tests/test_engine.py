@@ -383,7 +383,11 @@ def test_the_stake_of_holders_in_a_company_is_their_combined_share(orchard_bot) 
 
 @pytest.mark.parametrize(
     ("question", "head"),
-    [("What's the combined stake of A and B in C?", "stake"), ("What is the expected price of the Yijing?", "price")],
+    [
+        ("What's the combined stake of A and B in C?", "stake"),
+        ("What is the estimated cost of the bridge?", "cost"),
+        ("What was the reported loss of Harlow Foods?", "loss"),
+    ],
 )
 def test_a_participle_before_the_asked_noun_describes_it(question: str, head: str) -> None:
     from bot.engine.question import analyse

@@ -193,13 +193,14 @@ def after_stranded(q: Question, toks: list[Token], i: int) -> bool:
     if prep is None:
         return False
     b = i - 1
-    while b > 0 and toks[b].low in DETERMINERS | POSSESSIVES:
+    while b > 0 and toks[b].low in _DETERMINERS:
         b -= 1
     if b < 1 or toks[b].low != prep:
         return False
     return any(toks[k].key in q.keys for k in range(max(0, b - STRANDED_REACH), b))
 
 
+_DETERMINERS = DETERMINERS | POSSESSIVES
 STRANDED_REACH = 8
 """Tokens before the preposition in which one of the question's words must stand."""
 STRANDED_BONUS = 0.2
